@@ -1,0 +1,177 @@
+//! The [`Entity`] trait that `#[derive(Entity)]` implements, the declaration of an entity type
+//! as data ([`EntityDescriptor`]), and the marker traits that make relationship and query
+//! operations type-check.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Item;
+use crate::error::Error;
+
+/// An entity type stored as `Resource` records in the table.
+///
+/// Implemented by `#[derive(Entity)]`; implement it by hand only for tests or unusual cases.
+/// The struct's fields are the resource's own attributes (through serde); everything the
+/// store needs to know about the type is in [`Entity::descriptor`].
+pub trait Entity: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The URN resource type, e.g. `System.Account.JobCollection.Job`.
+    const RESOURCE_TYPE: &'static str;
+    /// The URN domain, e.g. `pp`.
+    const DOMAIN: &'static str;
+    /// The schema version this code writes as `_schemaVersion` (at least 1).
+    const SCHEMA_VERSION: u32;
+    /// Whether resources of this type carry `_accountUrn` and appear in
+    /// `ResourcesByAccountIndex`.
+    const ACCOUNT_SCOPED: bool;
+
+    /// The declaration of this type as data.
+    fn descriptor() -> &'static EntityDescriptor;
+
+    /// The raw parts of each unique constraint's value, one entry per
+    /// [`EntityDescriptor::unique`] in the same order. `None` means the constraint holds no
+    /// marker for this value (an `Option` field that is `None`). The store normalizes and
+    /// encodes the parts; see [`crate::unique`].
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>>;
+
+    /// Upgrades the attributes of an item written at `from_version` (older than
+    /// [`Entity::SCHEMA_VERSION`]) so that they decode as this version. Called on read before
+    /// decoding and by the eager migration. The default accepts the item unchanged, which is
+    /// right when the newer version only added fields with `#[serde(default)]`.
+    fn migrate(from_version: u32, item: &mut Item) -> Result<(), Error> {
+        let _ = (from_version, item);
+        Ok(())
+    }
+}
+
+/// The declaration of an entity type as data: what `#[derive(Entity)]` read from the
+/// attributes. Used by the store, the documentation generator and the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityDescriptor {
+    /// The Rust type name, e.g. `Job`.
+    pub type_name: &'static str,
+    /// The URN resource type, e.g. `System.Account.JobCollection.Job`.
+    pub resource_type: &'static str,
+    /// The URN domain.
+    pub domain: &'static str,
+    /// The schema version written as `_schemaVersion`.
+    pub schema_version: u32,
+    /// The parent's resource type, for types declared with `#[parent(..)]`.
+    pub parent: Option<&'static str>,
+    /// Whether the type is account-scoped.
+    pub account_scoped: bool,
+    /// The unique constraints, in declaration order.
+    pub unique: &'static [UniqueConstraint],
+    /// The collection declaration, for types declared with `#[collection(..)]`.
+    pub collection: Option<CollectionDescriptor>,
+    /// The top-level attribute names the entity's fields are stored under (after serde
+    /// renames; skipped fields are not listed).
+    pub fields: &'static [&'static str],
+}
+
+/// A unique constraint as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueConstraint {
+    /// The constraint's name (the field name, or `name = "..."`), part of the marker key.
+    pub name: &'static str,
+    /// The attribute names whose values make up the constraint, in order.
+    pub fields: &'static [&'static str],
+    /// Where the value must be unique.
+    pub scope: UniqueScope,
+    /// Whether values are compared after Unicode lowercasing.
+    pub case_insensitive: bool,
+}
+
+/// Where a unique value must be unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UniqueScope {
+    /// Across the whole table.
+    Global,
+    /// Within the resource's account (the type must be account-scoped).
+    Account,
+    /// Among the children of the resource's parent (the type must have a parent).
+    Parent,
+}
+
+impl UniqueScope {
+    /// The scope's name as written in `#[unique(scope = ..)]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UniqueScope::Global => "global",
+            UniqueScope::Account => "account",
+            UniqueScope::Parent => "parent",
+        }
+    }
+}
+
+/// A collection declaration: which types it holds and whether membership conveys
+/// authorization by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionDescriptor {
+    /// The resource types of the members.
+    pub members: &'static [&'static str],
+    /// The default for `_conveysAuthorization` on new memberships.
+    pub conveys_authorization: bool,
+}
+
+/// An entity type with no parent: created on its own with [`crate::Store::create`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has a parent, so it is created under one",
+    label = "created without a parent",
+    note = "use `Store::create_child` with the parent, or remove `#[parent(..)]` from `{Self}`"
+)]
+pub trait Root: Entity {}
+
+/// An entity type declared with `#[parent(P)]`: created only under a parent of type `P`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no declared parent",
+    label = "no `#[parent(..)]` on this type",
+    note = "declare the parent with `#[parent(ParentType)]` on `{Self}`"
+)]
+pub trait Child: Entity {
+    /// The parent entity type.
+    type Parent: Entity;
+}
+
+/// An entity type declared with `#[account_scoped]`: it can be queried by account.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not account-scoped, so it cannot be queried by account",
+    label = "not declared `#[account_scoped]`",
+    note = "add `#[account_scoped]` to `{Self}` to store `_accountUrn` and query it by account"
+)]
+pub trait AccountScoped: Entity {}
+
+/// An entity type declared with `#[collection(..)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a collection",
+    label = "no `#[collection(of(..))]` on this type",
+    note = "declare `#[collection(of(MemberType), conveys_authorization = ..)]` on `{Self}`"
+)]
+pub trait Collection: Entity {
+    /// Whether a new membership conveys authorization unless the call says otherwise.
+    const CONVEYS_AUTHORIZATION: bool;
+}
+
+/// `Self` may be a member of collection type `C` (declared by `#[collection(of(Self))]` on `C`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a member of `{C}`",
+    label = "not listed in `{C}`'s `#[collection(of(..))]`",
+    note = "add `{Self}` to `#[collection(of(..))]` on `{C}`"
+)]
+pub trait MemberOf<C: Collection>: Entity {}
+
+/// Compares two strings in a `const` context (used by generated compile-time checks).
+#[doc(hidden)]
+pub const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

@@ -1,0 +1,244 @@
+//! The one error type of ddbrel: a caller matches on [`Error`] or asks its predicates.
+
+use crate::urn::UrnError;
+
+/// A boxed error from the AWS SDK or the engine, kept as the source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything a ddbrel operation can fail with.
+///
+/// Each variant names what is wrong and where: the URN, the constraint, the attribute.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No resource with this URN exists.
+    #[error("not found: {urn}")]
+    NotFound {
+        /// The URN that was looked up.
+        urn: String,
+    },
+    /// A resource with this URN exists already.
+    #[error("already exists: {urn}")]
+    AlreadyExists {
+        /// The URN that was to be created.
+        urn: String,
+    },
+    /// The resource changed since it was read: the write was conditioned on `expected` but the
+    /// table holds `current` (`None` when the resource is gone).
+    #[error("conflict on {urn}: expected _version {expected}, table has {}", fmt_version(*.current))]
+    Conflict {
+        /// The resource written.
+        urn: String,
+        /// The `_version` the write expected.
+        expected: u64,
+        /// The `_version` in the table, if the resource still exists.
+        current: Option<u64>,
+    },
+    /// A URN did not parse or was of the wrong resource type.
+    #[error(transparent)]
+    InvalidUrn(#[from] UrnError),
+    /// An item read from the table does not follow SCHEMA.md or does not decode as its type.
+    #[error("invalid item {key}: {reason}")]
+    InvalidItem {
+        /// The item's key (`PK`, and `SK` when it differs).
+        key: String,
+        /// What is wrong, naming the attribute.
+        reason: String,
+    },
+    /// An item read from the table was written by newer code than this.
+    #[error(
+        "item {key} has _schemaVersion {found}, newer than the {supported} this code supports: upgrade the code before reading it"
+    )]
+    SchemaTooNew {
+        /// The item's key.
+        key: String,
+        /// The `_schemaVersion` in the table.
+        found: u32,
+        /// The newest version this code knows.
+        supported: u32,
+    },
+    /// An item would exceed DynamoDB's 400 KB item limit; nothing was sent.
+    #[error("item {key} is {size} bytes, over DynamoDB's limit of {limit} bytes; nothing was sent")]
+    ItemTooLarge {
+        /// The item's key.
+        key: String,
+        /// The item's size as DynamoDB counts it.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A key attribute would exceed its DynamoDB limit (PK 2048 bytes, SK 1024 bytes, and a
+    /// uniqueness marker's key 1024 bytes); nothing was sent.
+    #[error("key attribute {attribute} is {size} bytes, over its limit of {limit} bytes: {key}")]
+    KeyTooLong {
+        /// `PK`, `SK`, or the marker's constraint.
+        attribute: String,
+        /// The key (cut to a readable length).
+        key: String,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A unique constraint is held by another resource.
+    #[error("unique constraint {resource_type}.{constraint} violated: value {value:?} is held by {}", holder.as_deref().unwrap_or("another resource"))]
+    UniqueViolation {
+        /// The constrained resource type.
+        resource_type: String,
+        /// The constraint's name.
+        constraint: String,
+        /// The normalized value that is taken.
+        value: String,
+        /// The URN of the resource that holds it, when DynamoDB returned it.
+        holder: Option<String>,
+    },
+    /// The parent named for a new child or membership does not exist (or is of another type).
+    #[error("parent missing: {parent}")]
+    ParentMissing {
+        /// The parent URN.
+        parent: String,
+    },
+    /// A resource named by the operation does not exist (a collection or member).
+    #[error("related resource missing: {urn}")]
+    RelatedMissing {
+        /// The missing resource.
+        urn: String,
+    },
+    /// The resource is being deleted by a cascade: it accepts no new children, memberships or
+    /// updates. Calling delete on it finishes the cascade.
+    #[error("{urn} is being deleted")]
+    BeingDeleted {
+        /// The fenced resource.
+        urn: String,
+    },
+    /// A write would exceed DynamoDB's transaction limits; nothing was sent.
+    #[error(
+        "transaction for {urn} needs {actions} actions and {bytes} bytes, over DynamoDB's limits of 100 actions and 4 MB; nothing was sent"
+    )]
+    TransactionTooLarge {
+        /// The resource written.
+        urn: String,
+        /// Actions needed.
+        actions: usize,
+        /// Bytes needed.
+        bytes: usize,
+    },
+    /// A cursor does not belong to this query, or does not decode.
+    #[error("invalid cursor: {reason}")]
+    InvalidCursor {
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The table exists with a definition other than ddbrel's.
+    #[error("table {table} does not match ddbrel's definition: {reason}")]
+    TableMismatch {
+        /// The table name.
+        table: String,
+        /// What differs.
+        reason: String,
+    },
+    /// The table does not exist.
+    #[error("table {table} does not exist (create it with `ddbrel table create`)")]
+    TableNotFound {
+        /// The table name.
+        table: String,
+    },
+    /// DynamoDB throttled the request and the retry budget ran out.
+    #[error("{operation} throttled by DynamoDB; retries exhausted")]
+    Throttled {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// The last error.
+        #[source]
+        source: BoxError,
+    },
+    /// A bulk operation stopped part way; `applied` writes landed, `remaining` did not.
+    #[error("{operation} stopped part way: {applied} applied, {remaining} not applied")]
+    Incomplete {
+        /// What was being done.
+        operation: &'static str,
+        /// Writes that landed.
+        applied: usize,
+        /// Writes that did not.
+        remaining: usize,
+        /// The error that stopped it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// An item could not be encoded.
+    #[error("cannot encode {what}: {reason}")]
+    Encode {
+        /// What was being encoded.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// Setting up the client or the embedded engine failed.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Any other error from DynamoDB or the network.
+    #[error("{operation} failed: {message}")]
+    Service {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// The error with its whole chain of causes.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+fn fmt_version(v: Option<u64>) -> String {
+    v.map_or_else(|| "no item".to_string(), |v| v.to_string())
+}
+
+impl Error {
+    /// The resource or one it depends on does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound { .. } | Error::ParentMissing { .. } | Error::RelatedMissing { .. }
+        )
+    }
+    /// Another writer got there first: a version conflict, an existing URN, a held unique value
+    /// or a resource being deleted.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Error::Conflict { .. }
+                | Error::AlreadyExists { .. }
+                | Error::UniqueViolation { .. }
+                | Error::BeingDeleted { .. }
+        )
+    }
+    /// A unique constraint was violated.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::UniqueViolation { .. })
+    }
+    /// The request may succeed if retried later (throttling, or a bulk operation cut short).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Throttled { .. } | Error::Incomplete { .. })
+    }
+
+    pub(crate) fn service<E>(operation: &'static str, e: E) -> Error
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Error::Service {
+            operation,
+            message: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+            source: Box::new(e),
+        }
+    }
+
+    pub(crate) fn invalid_item(key: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidItem {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// `Result<T, ddbrel_runtime::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,401 @@
+//! The data contract in code: attribute names, record types, key formats, DynamoDB limits and
+//! the table definition (create, check, delete, CloudFormation). `specs/SCHEMA.md` describes
+//! the same and is tested against it.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus,
+};
+use tracing::instrument;
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Partition key attribute.
+pub const PK: &str = "PK";
+/// Sort key attribute.
+pub const SK: &str = "SK";
+/// InvertedIndex partition key (relationship records only).
+pub const GSI1PK: &str = "GSI1PK";
+/// InvertedIndex sort key (relationship records only).
+pub const GSI1SK: &str = "GSI1SK";
+/// Name of the inverted index (GSI1).
+pub const INVERTED_INDEX: &str = "InvertedIndex";
+/// Name of the account index (GSI2).
+pub const ACCOUNT_INDEX: &str = "ResourcesByAccountIndex";
+
+/// Reserved attribute names.
+pub mod attr {
+    /// Record type (every record).
+    pub const TYPE: &str = "_type";
+    /// Schema version of the record (every record).
+    pub const SCHEMA_VERSION: &str = "_schemaVersion";
+    /// Creation time (every record).
+    pub const CREATED_AT: &str = "_createdAt";
+    /// Resource type (resources).
+    pub const RESOURCE_TYPE: &str = "_resourceType";
+    /// Optimistic-concurrency version (resources).
+    pub const VERSION: &str = "_version";
+    /// Last update time (resources).
+    pub const UPDATED_AT: &str = "_updatedAt";
+    /// Account URN (account-scoped resources only; GSI2 hash key).
+    pub const ACCOUNT_URN: &str = "_accountUrn";
+    /// Parent URN (resources of child types; parent-child records).
+    pub const PARENT_URN: &str = "_parentUrn";
+    /// Ancestor URNs, root first (resources of child types).
+    pub const ANCESTORS: &str = "_ancestors";
+    /// Number of children (resources that have had children).
+    pub const CHILD_COUNT: &str = "_childCount";
+    /// Number of members (collections that have had members).
+    pub const MEMBER_COUNT: &str = "_memberCount";
+    /// Marker keys held (resources with unique values).
+    pub const UNIQUE_KEYS: &str = "_uniqueKeys";
+    /// Collections holding the resource.
+    pub const MEMBER_OF: &str = "_memberOf";
+    /// Collections holding the resource whose membership conveys authorization.
+    pub const CONVEYING_COLLECTIONS: &str = "_conveyingCollections";
+    /// Deletion fence: present while a cascading delete is under way.
+    pub const DELETING: &str = "_deleting";
+    /// Child URN (parent-child records).
+    pub const CHILD_URN: &str = "_childUrn";
+    /// Collection URN (membership records).
+    pub const COLLECTION_URN: &str = "_collectionUrn";
+    /// Member URN (membership records).
+    pub const MEMBER_URN: &str = "_memberUrn";
+    /// Whether the membership conveys authorization (membership records).
+    pub const CONVEYS_AUTHORIZATION: &str = "_conveysAuthorization";
+    /// Owner of a uniqueness marker.
+    pub const OWNER_URN: &str = "_ownerUrn";
+    /// Constraint of a uniqueness marker: `{resourceType}.{constraint}`.
+    pub const CONSTRAINT: &str = "_constraint";
+}
+
+/// The record types (`_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordType {
+    /// An entity's own record.
+    Resource,
+    /// A parent-child edge.
+    ParentChildRelationship,
+    /// A collection-member edge.
+    CollectionMembershipRelationship,
+    /// A uniqueness marker.
+    UniqueKeyValue,
+}
+
+impl RecordType {
+    /// The `_type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Resource => "Resource",
+            RecordType::ParentChildRelationship => "ParentChildRelationship",
+            RecordType::CollectionMembershipRelationship => "CollectionMembershipRelationship",
+            RecordType::UniqueKeyValue => "UniqueKeyValue",
+        }
+    }
+    /// Parses a `_type` value.
+    pub fn parse(s: &str) -> Option<RecordType> {
+        Some(match s {
+            "Resource" => RecordType::Resource,
+            "ParentChildRelationship" => RecordType::ParentChildRelationship,
+            "CollectionMembershipRelationship" => RecordType::CollectionMembershipRelationship,
+            "UniqueKeyValue" => RecordType::UniqueKeyValue,
+            _ => return None,
+        })
+    }
+}
+
+/// Schema version of relationship and marker records.
+pub const RELATIONSHIP_SCHEMA_VERSION: u32 = 1;
+
+/// `SK` prefix of parent-child records.
+pub const CHILD_PREFIX: &str = "child#";
+/// `GSI1SK` prefix of parent-child records.
+pub const PARENT_PREFIX: &str = "parent#";
+/// `SK` prefix of membership records.
+pub const MEMBER_PREFIX: &str = "member#";
+/// `GSI1SK` prefix of membership records.
+pub const COLLECTION_PREFIX: &str = "collection#";
+/// Key prefix of uniqueness markers.
+pub const UNIQUE_PREFIX: &str = "unique#";
+
+/// DynamoDB's limits that ddbrel checks before sending.
+pub mod limits {
+    /// Largest item, in bytes (400 KB).
+    pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+    /// Largest partition key value, in bytes.
+    pub const MAX_PK_BYTES: usize = 2048;
+    /// Largest sort key value, in bytes.
+    pub const MAX_SK_BYTES: usize = 1024;
+    /// Most actions in one TransactWriteItems.
+    pub const MAX_TRANSACT_ACTIONS: usize = 100;
+    /// Largest TransactWriteItems request, in bytes (4 MB).
+    pub const MAX_TRANSACT_BYTES: usize = 4 * 1024 * 1024;
+    /// Most requests in one BatchWriteItem.
+    pub const MAX_BATCH_WRITE: usize = 25;
+    /// Most keys in one BatchGetItem.
+    pub const MAX_BATCH_GET: usize = 100;
+}
+
+fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .expect("attribute_name and key_type are set")
+}
+
+fn attr_def(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("attribute_name and attribute_type are set")
+}
+
+fn gsi(name: &str, hash: &str, range: &str) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash, KeyType::Hash))
+        .key_schema(key(range, KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .expect("index_name, key_schema and projection are set")
+}
+
+/// The table's definition: `(key schema, attribute definitions, GSIs)` as the SDK takes them.
+pub fn definition() -> (
+    Vec<KeySchemaElement>,
+    Vec<AttributeDefinition>,
+    Vec<GlobalSecondaryIndex>,
+) {
+    (
+        vec![key(PK, KeyType::Hash), key(SK, KeyType::Range)],
+        vec![
+            attr_def(PK),
+            attr_def(SK),
+            attr_def(GSI1PK),
+            attr_def(GSI1SK),
+            attr_def(attr::ACCOUNT_URN),
+        ],
+        vec![
+            gsi(INVERTED_INDEX, GSI1PK, GSI1SK),
+            gsi(ACCOUNT_INDEX, attr::ACCOUNT_URN, SK),
+        ],
+    )
+}
+
+/// The table as a CloudFormation `AWS::DynamoDB::Table` resource (on-demand billing), ready to
+/// drop into a template's `Resources`.
+pub fn cloudformation(table_name: &str) -> serde_json::Value {
+    let key = |name: &str, t: &str| serde_json::json!({ "AttributeName": name, "KeyType": t });
+    let attr = |name: &str| serde_json::json!({ "AttributeName": name, "AttributeType": "S" });
+    serde_json::json!({
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [attr(PK), attr(SK), attr(GSI1PK), attr(GSI1SK), attr(attr::ACCOUNT_URN)],
+            "KeySchema": [key(PK, "HASH"), key(SK, "RANGE")],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": INVERTED_INDEX,
+                    "KeySchema": [key(GSI1PK, "HASH"), key(GSI1SK, "RANGE")],
+                    "Projection": { "ProjectionType": "ALL" }
+                },
+                {
+                    "IndexName": ACCOUNT_INDEX,
+                    "KeySchema": [key(attr::ACCOUNT_URN, "HASH"), key(SK, "RANGE")],
+                    "Projection": { "ProjectionType": "ALL" }
+                }
+            ],
+            "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": true }
+        }
+    })
+}
+
+/// What `describe_table` says of the table.
+#[derive(Debug, Clone)]
+pub struct TableDescription {
+    /// Table name.
+    pub name: String,
+    /// Status (e.g. `ACTIVE`).
+    pub status: String,
+    /// Approximate item count (DynamoDB updates it about every six hours).
+    pub item_count: i64,
+    /// Approximate size in bytes.
+    pub size_bytes: i64,
+    /// Index names.
+    pub indexes: Vec<String>,
+}
+
+fn describe_keys(keys: &[KeySchemaElement]) -> Vec<(String, String)> {
+    let mut v: Vec<_> = keys
+        .iter()
+        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+impl Store {
+    /// Creates the table with ddbrel's definition, on-demand billing, and waits until it is
+    /// active. An existing table with the same definition is fine; one with another definition
+    /// is [`Error::TableMismatch`].
+    #[instrument(skip(self), fields(table = %self.table()))]
+    pub async fn create_table(&self) -> Result<()> {
+        let (keys, attrs, gsis) = definition();
+        let res = self
+            .client()
+            .create_table()
+            .table_name(self.table())
+            .set_key_schema(Some(keys))
+            .set_attribute_definitions(Some(attrs))
+            .set_global_secondary_indexes(Some(gsis))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(e) => {
+                let in_use = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception());
+                if !in_use {
+                    return Err(Error::service("CreateTable", e));
+                }
+            }
+        }
+        // Wait for ACTIVE and check the definition (also when it existed already).
+        for attempt in 0..600u32 {
+            let d = self.describe_raw().await?;
+            if d.table_status() == Some(&TableStatus::Active) {
+                return self.check_definition(&d);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(
+                (50 * (attempt + 1) as u64).min(1000),
+            ))
+            .await;
+        }
+        Err(Error::TableMismatch {
+            table: self.table().to_string(),
+            reason: "the table did not become ACTIVE".into(),
+        })
+    }
+
+    async fn describe_raw(&self) -> Result<aws_sdk_dynamodb::types::TableDescription> {
+        let out = self
+            .client()
+            .describe_table()
+            .table_name(self.table())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    Error::TableNotFound {
+                        table: self.table().to_string(),
+                    }
+                } else {
+                    Error::service("DescribeTable", e)
+                }
+            })?;
+        out.table.ok_or_else(|| Error::TableNotFound {
+            table: self.table().to_string(),
+        })
+    }
+
+    fn check_definition(&self, d: &aws_sdk_dynamodb::types::TableDescription) -> Result<()> {
+        let mismatch = |reason: String| Error::TableMismatch {
+            table: self.table().to_string(),
+            reason,
+        };
+        let (keys, _, gsis) = definition();
+        if describe_keys(d.key_schema()) != describe_keys(&keys) {
+            return Err(mismatch(format!(
+                "primary key is {:?}, expected PK (HASH) and SK (RANGE)",
+                describe_keys(d.key_schema())
+            )));
+        }
+        for want in &gsis {
+            let name = want.index_name();
+            let Some(have) = d
+                .global_secondary_indexes()
+                .iter()
+                .find(|g| g.index_name() == Some(name))
+            else {
+                return Err(mismatch(format!("index {name} is missing")));
+            };
+            if describe_keys(have.key_schema()) != describe_keys(want.key_schema()) {
+                return Err(mismatch(format!(
+                    "index {name} has key {:?}, expected {:?}",
+                    describe_keys(have.key_schema()),
+                    describe_keys(want.key_schema())
+                )));
+            }
+            let projection = have.projection().and_then(|p| p.projection_type());
+            if projection != Some(&ProjectionType::All) {
+                return Err(mismatch(format!(
+                    "index {name} projects {projection:?}, expected ALL"
+                )));
+            }
+        }
+        for def in d.attribute_definitions() {
+            if def.attribute_type() != &ScalarAttributeType::S {
+                return Err(mismatch(format!(
+                    "attribute {} is of type {}, expected S",
+                    def.attribute_name(),
+                    def.attribute_type().as_str()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Describes the table (status, approximate counts, indexes), checking its definition.
+    pub async fn describe_table(&self) -> Result<TableDescription> {
+        let d = self.describe_raw().await?;
+        self.check_definition(&d)?;
+        Ok(TableDescription {
+            name: d.table_name().unwrap_or(self.table()).to_string(),
+            status: d
+                .table_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            item_count: d.item_count().unwrap_or(0),
+            size_bytes: d.table_size_bytes().unwrap_or(0),
+            indexes: d
+                .global_secondary_indexes()
+                .iter()
+                .filter_map(|g| g.index_name().map(str::to_string))
+                .collect(),
+        })
+    }
+
+    /// Deletes the table and everything in it. A missing table is [`Error::TableNotFound`].
+    #[instrument(skip(self), fields(table = %self.table()))]
+    pub async fn delete_table(&self) -> Result<()> {
+        self.client()
+            .delete_table()
+            .table_name(self.table())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    Error::TableNotFound {
+                        table: self.table().to_string(),
+                    }
+                } else {
+                    Error::service("DeleteTable", e)
+                }
+            })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! Shared helpers for ddbrel's integration tests: a store on a fresh table of the embedded
+//! engine (or of `DDBREL_TEST_ENDPOINT` when set), with a request counter on its client.
+
+use ddbrel_runtime::embedded::Engine;
+use ddbrel_runtime::{RequestCounter, Store};
+
+pub mod invariants;
+
+/// A store on a table of its own, and the counter of the requests its client sends.
+pub struct TestEnv {
+    /// The store.
+    pub store: Store,
+    /// Counts every request the store's client sends.
+    pub counter: RequestCounter,
+    /// A plain SDK client on the same endpoint, without the counter, for reading raw items.
+    pub raw: aws_sdk_dynamodb::Client,
+    /// The endpoint.
+    pub endpoint: String,
+    _engine: Option<Engine>,
+}
+
+impl TestEnv {
+    /// A fresh table: on its own in-memory engine, or, with `DDBREL_TEST_ENDPOINT` set, a
+    /// uniquely named table on that endpoint.
+    pub async fn new() -> TestEnv {
+        let (engine, endpoint) = match std::env::var("DDBREL_TEST_ENDPOINT") {
+            Ok(endpoint) if !endpoint.is_empty() => (None, endpoint),
+            _ => {
+                let engine = Engine::memory().await.expect("start the embedded engine");
+                let endpoint = engine.endpoint();
+                (Some(engine), endpoint)
+            }
+        };
+        let counter = RequestCounter::new();
+        let config = ddbrel_runtime::store::local_config_builder(&endpoint)
+            .interceptor(counter.clone())
+            .build();
+        let table = format!("ddbrel-test-{}", uuid::Uuid::now_v7().simple());
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+        store.create_table().await.expect("create the table");
+        let raw = aws_sdk_dynamodb::Client::from_conf(
+            ddbrel_runtime::store::local_config_builder(&endpoint).build(),
+        );
+        counter.reset();
+        TestEnv {
+            store,
+            counter,
+            raw,
+            endpoint,
+            _engine: engine,
+        }
+    }
+
+    /// Every item in the table, read with a plain Scan (tests only).
+    pub async fn scan_all(&self) -> Vec<ddbrel_runtime::Item> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .raw
+                .scan()
+                .table_name(self.store.table())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// One raw item by key, read with the plain SDK.
+    pub async fn raw_item(&self, pk: &str, sk: &str) -> Option<ddbrel_runtime::Item> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.raw
+            .get_item()
+            .table_name(self.store.table())
+            .key("PK", AttributeValue::S(pk.to_string()))
+            .key("SK", AttributeValue::S(sk.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get_item")
+            .item
+    }
+}

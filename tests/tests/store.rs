@@ -1,0 +1,397 @@
+//! Resource storage end to end on the engine: create, get, update, delete, errors, request
+//! counts and the raw items against SCHEMA.md.
+
+use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
+use ddbrel_runtime::{Entity, Error, Item, Root, Urn};
+use ddbrel_tests::TestEnv;
+use serde::{Deserialize, Serialize};
+
+/// A hand-written entity (the derive has its own tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Note {
+    title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    stars: u32,
+}
+
+static NOTE: EntityDescriptor = EntityDescriptor {
+    type_name: "Note",
+    resource_type: "Test.Note",
+    domain: "pp",
+    schema_version: 1,
+    parent: None,
+    account_scoped: false,
+    unique: &[],
+    collection: None,
+    fields: &["title", "body", "stars"],
+};
+
+impl Entity for Note {
+    const RESOURCE_TYPE: &'static str = "Test.Note";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = false;
+    fn descriptor() -> &'static EntityDescriptor {
+        &NOTE
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        Vec::new()
+    }
+}
+impl Root for Note {}
+
+/// A hand-written entity with a unique constraint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Handle {
+    handle: String,
+}
+static HANDLE: EntityDescriptor = EntityDescriptor {
+    type_name: "Handle",
+    resource_type: "Test.Handle",
+    domain: "pp",
+    schema_version: 1,
+    parent: None,
+    account_scoped: false,
+    unique: &[UniqueConstraint {
+        name: "handle",
+        fields: &["handle"],
+        scope: UniqueScope::Global,
+        case_insensitive: true,
+    }],
+    collection: None,
+    fields: &["handle"],
+};
+impl Entity for Handle {
+    const RESOURCE_TYPE: &'static str = "Test.Handle";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = false;
+    fn descriptor() -> &'static EntityDescriptor {
+        &HANDLE
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        vec![Some(vec![self.handle.clone()])]
+    }
+}
+impl Root for Handle {}
+
+fn note(title: &str) -> Note {
+    Note {
+        title: title.into(),
+        body: Some("hello".into()),
+        stars: 3,
+    }
+}
+
+fn s<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name)
+        .unwrap_or_else(|| panic!("missing {name}"))
+        .as_s()
+        .unwrap_or_else(|_| panic!("{name} is not S"))
+}
+
+fn is_iso_millis(v: &str) -> bool {
+    v.len() == 24 && v.ends_with('Z') && v.as_bytes()[19] == b'.' && v.as_bytes()[10] == b'T'
+}
+
+#[tokio::test]
+async fn create_get_update_delete_with_exact_request_counts() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+
+    let (created, counts) = env.counter.measure(store.create(note("first"))).await;
+    let created = created.unwrap();
+    assert_eq!(counts.values().sum::<u64>(), 1, "create = 1 request: {counts:?}");
+    assert_eq!(created.meta.version, 1);
+
+    let (got, counts) = env.counter.measure(store.get(&created.urn)).await;
+    let mut got = got.unwrap();
+    assert_eq!(counts.get("GetItem"), Some(&1));
+    assert_eq!(env.counter.total(), 1);
+    assert_eq!(got.data, created.data);
+    assert_eq!(got.meta.version, 1);
+
+    got.data.stars = 5;
+    got.data.body = None;
+    let (updated, counts) = env.counter.measure(store.update(&got)).await;
+    let updated = updated.unwrap();
+    assert_eq!(counts.values().sum::<u64>(), 1, "update = 1 request: {counts:?}");
+    assert_eq!(updated.meta.version, 2);
+    let reread = store.get(&created.urn).await.unwrap();
+    assert_eq!(reread.data.stars, 5);
+    assert_eq!(reread.data.body, None, "a field set to None is removed");
+    assert_eq!(reread.meta.version, 2);
+    assert!(reread.meta.updated_at >= reread.meta.created_at);
+    let raw = env.raw_item(created.urn.as_str(), created.urn.as_str()).await.unwrap();
+    assert!(!raw.contains_key("body"), "REMOVE of the absent field");
+
+    let (deleted, counts) = env.counter.measure(store.delete(&reread)).await;
+    deleted.unwrap();
+    assert_eq!(counts.values().sum::<u64>(), 1, "delete = 1 request: {counts:?}");
+    assert!(matches!(
+        store.get(&created.urn).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(env.scan_all().await.is_empty(), "nothing left behind");
+}
+
+#[tokio::test]
+async fn create_twice_is_already_exists() {
+    let env = TestEnv::new().await;
+    let urn = Urn::<Note>::new();
+    env.store
+        .create_with_urn(urn.clone(), note("a"))
+        .await
+        .unwrap();
+    let err = env
+        .store
+        .create_with_urn(urn.clone(), note("b"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { urn: ref u } if u == urn.as_str()), "{err}");
+    assert_eq!(env.store.get(&urn).await.unwrap().data.title, "a");
+}
+
+#[tokio::test]
+async fn stale_update_is_conflict_with_current_version() {
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("x")).await.unwrap();
+    let mut first = a.clone();
+    first.data.stars = 1;
+    env.store.update(&first).await.unwrap();
+    let mut stale = a.clone();
+    stale.data.stars = 2;
+    let err = env.store.update(&stale).await.unwrap_err();
+    match err {
+        Error::Conflict {
+            expected, current, ..
+        } => {
+            assert_eq!(expected, 1);
+            assert_eq!(current, Some(2));
+        }
+        e => panic!("expected Conflict, got {e}"),
+    }
+    // A version-checked delete of the stale copy is refused too.
+    assert!(matches!(
+        env.store.delete(&stale).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(env.store.get(&a.urn).await.unwrap().data.stars, 1);
+}
+
+#[tokio::test]
+async fn update_of_missing_resource_is_not_found() {
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("x")).await.unwrap();
+    env.store.delete(&a).await.unwrap();
+    assert!(matches!(
+        env.store.update(&a).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn raw_items_follow_the_schema() {
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("raw")).await.unwrap();
+    let item = env.raw_item(a.urn.as_str(), a.urn.as_str()).await.unwrap();
+    assert_eq!(s(&item, "PK"), a.urn.as_str());
+    assert_eq!(s(&item, "SK"), a.urn.as_str());
+    assert_eq!(s(&item, "_type"), "Resource");
+    assert_eq!(s(&item, "_resourceType"), "Test.Note");
+    assert_eq!(item["_schemaVersion"].as_n().unwrap(), "1");
+    assert_eq!(item["_version"].as_n().unwrap(), "1");
+    assert!(is_iso_millis(s(&item, "_createdAt")), "{}", s(&item, "_createdAt"));
+    assert!(is_iso_millis(s(&item, "_updatedAt")));
+    for absent in ["GSI1PK", "GSI1SK", "_accountUrn", "_parentUrn", "_ancestors", "_deleting"] {
+        assert!(!item.contains_key(absent), "{absent} must be absent on a root resource");
+    }
+    assert_eq!(s(&item, "title"), "raw");
+    assert_eq!(item["stars"].as_n().unwrap(), "3");
+}
+
+#[tokio::test]
+async fn items_that_do_not_decode_are_errors_naming_the_key() {
+    use aws_sdk_dynamodb::types::AttributeValue as AV;
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("x")).await.unwrap();
+    let key = a.urn.as_str();
+    let put = |attr: &'static str, v: Option<AV>| {
+        let env = &env;
+        async move {
+            let mut item = env.raw_item(key, key).await.unwrap();
+            match v {
+                Some(v) => item.insert(attr.to_string(), v),
+                None => item.remove(attr),
+            };
+            env.raw
+                .put_item()
+                .table_name(env.store.table())
+                .set_item(Some(item))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    // Wrong type of an entity field.
+    put("stars", Some(AV::S("many".into()))).await;
+    match env.store.get(&a.urn).await {
+        Err(Error::InvalidItem { key: k, reason }) => {
+            assert_eq!(k, key);
+            assert!(reason.contains("Test.Note"), "{reason}");
+        }
+        other => panic!("expected InvalidItem, got {other:?}"),
+    }
+    put("stars", Some(AV::N("3".into()))).await;
+    // Missing reserved attribute.
+    put("_version", None).await;
+    match env.store.get(&a.urn).await {
+        Err(Error::InvalidItem { reason, .. }) => assert!(reason.contains("_version"), "{reason}"),
+        other => panic!("expected InvalidItem, got {other:?}"),
+    }
+    put("_version", Some(AV::N("1".into()))).await;
+    // Newer schema version than the code.
+    put("_schemaVersion", Some(AV::N("7".into()))).await;
+    match env.store.get(&a.urn).await {
+        Err(Error::SchemaTooNew {
+            found, supported, ..
+        }) => assert_eq!((found, supported), (7, 1)),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    // Bad timestamp.
+    put("_schemaVersion", Some(AV::N("1".into()))).await;
+    put("_createdAt", Some(AV::S("yesterday".into()))).await;
+    match env.store.get(&a.urn).await {
+        Err(Error::InvalidItem { reason, .. }) => assert!(reason.contains("_createdAt"), "{reason}"),
+        other => panic!("expected InvalidItem, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn oversized_items_and_keys_are_refused_before_sending() {
+    let env = TestEnv::new().await;
+    let big = Note {
+        title: "x".repeat(401 * 1024),
+        body: None,
+        stars: 0,
+    };
+    let (res, counts) = env.counter.measure(env.store.create(big)).await;
+    assert!(matches!(res, Err(Error::ItemTooLarge { .. })), "{res:?}");
+    assert!(counts.is_empty(), "nothing sent: {counts:?}");
+
+    let long = Handle {
+        handle: "h".repeat(1100),
+    };
+    let (res, counts) = env.counter.measure(env.store.create(long)).await;
+    assert!(matches!(res, Err(Error::KeyTooLong { .. })), "{res:?}");
+    assert!(counts.is_empty(), "nothing sent: {counts:?}");
+}
+
+#[tokio::test]
+async fn concurrent_updates_lose_nothing() {
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("race")).await.unwrap();
+    let tasks = 24;
+    let mut handles = Vec::new();
+    for i in 0..tasks {
+        let store = env.store.clone();
+        let mut copy = a.clone();
+        handles.push(tokio::spawn(async move {
+            copy.data.stars = i;
+            store.update(&copy).await
+        }));
+    }
+    let mut landed = 0u64;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => landed += 1,
+            Err(Error::Conflict { .. }) => {}
+            Err(e) => panic!("expected success or Conflict, got {e}"),
+        }
+    }
+    assert!(landed >= 1);
+    let now = env.store.get(&a.urn).await.unwrap();
+    assert_eq!(now.meta.version, 1 + landed, "no lost update");
+
+    // And with re-reads: every task retries until it lands; the final version counts all.
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = env.store.clone();
+        let urn = a.urn.clone();
+        handles.push(tokio::spawn(async move {
+            loop {
+                let mut cur = store.get(&urn).await.unwrap();
+                cur.data.stars += 1;
+                match store.update(&cur).await {
+                    Ok(_) => return,
+                    Err(Error::Conflict { .. }) => continue,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let end = env.store.get(&a.urn).await.unwrap();
+    assert_eq!(end.meta.version, 1 + landed + 8);
+    assert_eq!(end.data.stars, now.data.stars + 8);
+}
+
+#[tokio::test]
+async fn create_table_is_idempotent_and_checks_the_definition() {
+    let env = TestEnv::new().await;
+    env.store.create_table().await.unwrap();
+    let d = env.store.describe_table().await.unwrap();
+    assert_eq!(d.status, "ACTIVE");
+    assert!(d.indexes.contains(&"InvertedIndex".to_string()));
+    assert!(d.indexes.contains(&"ResourcesByAccountIndex".to_string()));
+
+    // A table of the same name with another definition is a clear error.
+    use aws_sdk_dynamodb::types::*;
+    let other = format!("{}-other", env.store.table());
+    env.raw
+        .create_table()
+        .table_name(&other)
+        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let wrong = ddbrel_runtime::Store::new(env.raw.clone(), other);
+    let err = wrong.create_table().await.unwrap_err();
+    assert!(matches!(err, Error::TableMismatch { .. }), "{err}");
+
+    let missing = ddbrel_runtime::Store::new(env.raw.clone(), "no-such-table");
+    assert!(matches!(
+        missing.get(&Urn::<Note>::new()).await,
+        Err(Error::TableNotFound { .. })
+    ));
+    env.store.delete_table().await.unwrap();
+    assert!(matches!(
+        env.store.describe_table().await,
+        Err(Error::TableNotFound { .. })
+    ));
+}
+
+#[test]
+fn cloudformation_resource_matches_the_definition() {
+    let cf = ddbrel_runtime::schema::cloudformation("MyTable");
+    assert_eq!(cf["Type"], "AWS::DynamoDB::Table");
+    let p = &cf["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["KeySchema"][0]["AttributeName"], "PK");
+    let gsis = p["GlobalSecondaryIndexes"].as_array().unwrap();
+    assert_eq!(gsis[0]["IndexName"], "InvertedIndex");
+    assert_eq!(gsis[1]["IndexName"], "ResourcesByAccountIndex");
+    assert_eq!(gsis[1]["KeySchema"][0]["AttributeName"], "_accountUrn");
+    assert_eq!(gsis[1]["KeySchema"][1]["AttributeName"], "SK");
+}
