@@ -417,6 +417,17 @@ impl Store {
 
         let mut tx = Tx::new();
         tx.update(self, urn_s, urn_s, expr, Some(condition), Some(names), Some(values))?;
+        // A new marker must not appear beneath a cascade that has already collected markers.
+        for ancestor in &stored.meta.ancestors {
+            tx.check(
+                self,
+                ancestor.as_str(),
+                ancestor.as_str(),
+                "attribute_exists(PK) AND attribute_not_exists(#del)",
+                Some(self::names(&[("#del", attr::DELETING)])),
+                None,
+            )?;
+        }
         for key in &removed {
             tx.delete(
                 self,
@@ -436,7 +447,14 @@ impl Store {
                 if let Some(r) = reasons.first().filter(|r| r.condition_failed()) {
                     return Err(write_failure(urn_s, stored.meta.version, r.item.as_ref()));
                 }
-                let first_added = 1 + removed.len();
+                for (i, ancestor) in stored.meta.ancestors.iter().enumerate() {
+                    if reasons.get(1 + i).is_some_and(Cancelled::condition_failed) {
+                        return Err(Error::BeingDeleted {
+                            urn: ancestor.to_string(),
+                        });
+                    }
+                }
+                let first_added = 1 + stored.meta.ancestors.len() + removed.len();
                 for (i, m) in added.iter().enumerate() {
                     if let Some(r) = reasons.get(first_added + i).filter(|r| r.condition_failed()) {
                         return Err(unique_violation::<E>(m, r));

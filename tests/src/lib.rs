@@ -4,7 +4,9 @@
 use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{RequestCounter, Store};
 
+pub mod faults;
 pub mod invariants;
+pub mod sample;
 
 /// A store on a table of its own, and the counter of the requests its client sends.
 pub struct TestEnv {
@@ -16,6 +18,8 @@ pub struct TestEnv {
     pub raw: aws_sdk_dynamodb::Client,
     /// The endpoint.
     pub endpoint: String,
+    /// Injects faults into the store's client (disarmed until armed).
+    pub faults: faults::FaultInjector,
     _engine: Option<Engine>,
 }
 
@@ -32,8 +36,10 @@ impl TestEnv {
             }
         };
         let counter = RequestCounter::new();
+        let faults = faults::FaultInjector::new();
         let config = ddbrel_runtime::store::local_config_builder(&endpoint)
             .interceptor(counter.clone())
+            .interceptor(faults.clone())
             .build();
         let table = format!("ddbrel-test-{}", uuid::Uuid::now_v7().simple());
         let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), table);
@@ -47,6 +53,7 @@ impl TestEnv {
             counter,
             raw,
             endpoint,
+            faults,
             _engine: engine,
         }
     }

@@ -1,0 +1,502 @@
+//! Parent-child, collections, authorization scope and cascading delete on the engine.
+
+use ddbrel_runtime::{AnyUrn, DeleteOptions, Error, PageRequest, Stored};
+use ddbrel_tests::TestEnv;
+use ddbrel_tests::faults::FaultMode;
+use ddbrel_tests::invariants::assert_ok;
+use ddbrel_tests::sample::{self, build_tree, job};
+use entities::{Job, JobCollection, Label, Team, User};
+
+fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
+    counts.values().sum()
+}
+
+#[tokio::test]
+async fn child_create_is_one_request_and_checks_the_parent() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let account = store.create(sample::account("a")).await.unwrap();
+    let (col, counts) = env
+        .counter
+        .measure(store.create_child(
+            &account,
+            JobCollection {
+                name: "nightly".into(),
+                description: None,
+            },
+        ))
+        .await;
+    let col = col.unwrap();
+    assert_eq!(total(&counts), 1, "{counts:?}");
+    assert_eq!(counts.get("TransactWriteItems"), Some(&1));
+    assert_eq!(col.meta.parent.as_ref(), Some(account.urn.as_any()));
+    assert_eq!(col.meta.account.as_ref(), Some(account.urn.as_any()));
+    let (j, counts) = env.counter.measure(store.create_child(&col, job("j"))).await;
+    let j = j.unwrap();
+    assert_eq!(total(&counts), 1);
+    assert_eq!(
+        j.meta.account.as_ref(),
+        Some(account.urn.as_any()),
+        "an account-scoped child takes its parent's account"
+    );
+    assert_eq!(
+        j.meta.ancestors,
+        vec![account.urn.as_any().clone(), col.urn.as_any().clone()]
+    );
+    assert_ok(&env).await;
+
+    // A parent that no longer exists.
+    let gone = store
+        .create_child(
+            &account,
+            JobCollection {
+                name: "gone".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    store.delete(&gone).await.unwrap();
+    let err = store.create_child(&gone, job("orphan")).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ParentMissing { parent } if parent == gone.urn.as_str()),
+        "{err}"
+    );
+    // Through a URN, the parent is read first.
+    let err = store
+        .create_child_of::<Job>(&gone.urn, job("orphan"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ParentMissing { .. }), "{err}");
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn reads_of_parent_children_and_ancestors_count_requests() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 2, 5, 1, 2).await.unwrap();
+    let col = &tree.collections[0];
+    let a_job = &tree.jobs[0];
+
+    let (parent, counts) = env.counter.measure(store.parent_of(&a_job.urn)).await;
+    assert_eq!(parent.unwrap(), col.urn);
+    assert_eq!(total(&counts), 1);
+
+    let (page, counts) = env
+        .counter
+        .measure(store.children_with_data::<Job>(&col.urn, PageRequest::first(100)))
+        .await;
+    let page = page.unwrap();
+    assert_eq!(total(&counts), 2, "children page with data = 2: {counts:?}");
+    assert_eq!(page.items.len(), 5);
+    assert!(page.items.iter().all(|j| j.meta.parent.as_ref() == Some(col.urn.as_any())));
+
+    // Children of one type only: the account has collections, labels, users and a team.
+    let cols = store
+        .children::<JobCollection>(&tree.account.urn, PageRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(cols.items.len(), 2);
+    let users = store
+        .children::<User>(&tree.account.urn, PageRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(users.items.len(), 2);
+
+    // Pages of 2 return each child once.
+    let mut seen = Vec::new();
+    let mut req = PageRequest::first(2);
+    loop {
+        let p = store.children::<Job>(&col.urn, req).await.unwrap();
+        seen.extend(p.items);
+        match p.cursor {
+            Some(c) => req = PageRequest::after(Some(2), c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    // A cursor of one parent is refused for another.
+    let p = store
+        .children::<Job>(&col.urn, PageRequest::first(2))
+        .await
+        .unwrap();
+    let err = store
+        .children::<Job>(
+            &tree.collections[1].urn,
+            PageRequest::after(Some(2), p.cursor.unwrap()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCursor { .. }), "{err}");
+
+    let (anc, counts) = env.counter.measure(store.ancestors(a_job.urn.as_any())).await;
+    assert_eq!(
+        anc.unwrap(),
+        vec![tree.account.urn.as_any().clone(), col.urn.as_any().clone()]
+    );
+    assert_eq!(total(&counts), 1);
+
+    let desc = store
+        .descendants(tree.account.urn.as_any(), None)
+        .await
+        .unwrap();
+    // 2 collections + 10 jobs + 1 label + 2 users + 1 team.
+    assert_eq!(desc.len(), 16);
+    assert_eq!(desc.iter().filter(|(_, d)| *d == 2).count(), 10);
+    let shallow = store
+        .descendants(tree.account.urn.as_any(), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(shallow.len(), 6);
+}
+
+#[tokio::test]
+async fn authorization_scope_is_flat_and_follows_conveying_collections() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 3, 1, 1).await.unwrap();
+    let a_job = &tree.jobs[0]; // index 0 is in label 0
+    let user = &tree.users[0];
+
+    let (job_scope, job_counts) = env
+        .counter
+        .measure(store.authorization_scope(a_job.urn.as_any()))
+        .await;
+    let job_scope = job_scope.unwrap();
+    let (user_scope, user_counts) = env
+        .counter
+        .measure(store.authorization_scope(user.urn.as_any()))
+        .await;
+    let user_scope = user_scope.unwrap();
+
+    assert_eq!(
+        job_scope,
+        vec![
+            a_job.urn.as_any().clone(),
+            tree.collections[0].urn.as_any().clone(),
+            tree.account.urn.as_any().clone(),
+        ],
+        "the Label does not convey authorization"
+    );
+    assert!(!job_scope.contains(tree.labels[0].urn.as_any()));
+    assert!(user_scope.contains(tree.team.urn.as_any()));
+    assert!(user_scope.contains(tree.account.urn.as_any()));
+    assert!(
+        total(&job_counts) <= total(&user_counts),
+        "a job two levels deep ({job_counts:?}) costs no more than a user one level deep ({user_counts:?})"
+    );
+    assert!(total(&user_counts) <= 3);
+
+    // A label made to convey for one job puts it (and its ancestors) in that job's scope.
+    store
+        .add_member_with(&tree.labels[0], a_job, true)
+        .await
+        .unwrap();
+    let scope = store.authorization_scope(a_job.urn.as_any()).await.unwrap();
+    assert!(scope.contains(tree.labels[0].urn.as_any()));
+    // Grants on a collection holding an ancestor convey to descendants: a team holding the
+    // job collection is not declared, so use the label on the collection's job only.
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn memberships_add_remove_and_read() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 2, 0, 0).await.unwrap();
+    let label = store
+        .create_child(
+            &tree.account,
+            Label {
+                name: "urgent".into(),
+                color: "red".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let j = &tree.jobs[0];
+    let (m, counts) = env.counter.measure(store.add_member(&label, j)).await;
+    let m = m.unwrap();
+    assert_eq!(total(&counts), 1);
+    assert!(!m.conveys_authorization, "Label's default");
+    // Idempotent re-add.
+    store.add_member(&label, j).await.unwrap();
+    let members = store.members(&label.urn, PageRequest::all()).await.unwrap();
+    assert_eq!(members.items.len(), 1);
+    assert_eq!(members.items[0].member, *j.urn.as_any());
+    let of = store
+        .collections_of(j.urn.as_any(), PageRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(of.items.len(), 1);
+    assert_eq!(of.items[0].collection, *label.urn.as_any());
+    let reread = store.get(&j.urn).await.unwrap();
+    assert_eq!(reread.meta.member_of, vec![label.urn.as_any().clone()]);
+    assert_ok(&env).await;
+
+    // Flip to conveying, then back.
+    store.add_member_with(&label, j, true).await.unwrap();
+    let reread = store.get(&j.urn).await.unwrap();
+    assert_eq!(reread.meta.conveying_collections, vec![label.urn.as_any().clone()]);
+    store.add_member_with(&label, j, false).await.unwrap();
+    assert!(store.get(&j.urn).await.unwrap().meta.conveying_collections.is_empty());
+    assert_ok(&env).await;
+
+    assert!(store.remove_member(&label.urn, &j.urn).await.unwrap());
+    assert!(!store.remove_member(&label.urn, &j.urn).await.unwrap());
+    assert!(store.members(&label.urn, PageRequest::all()).await.unwrap().items.is_empty());
+    assert!(store.get(&j.urn).await.unwrap().meta.member_of.is_empty());
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn deleting_a_label_leaves_its_jobs_and_deleting_a_job_leaves_labels() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 6, 2, 0).await.unwrap();
+    let label = &tree.labels[0];
+    let held: Vec<AnyUrn> = store
+        .members(&label.urn, PageRequest::all())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| m.member)
+        .collect();
+    assert!(!held.is_empty());
+    let label_now = store.get(&label.urn).await.unwrap();
+    let report = store.delete(&label_now).await.unwrap();
+    assert_eq!(report.resource_count(), 1);
+    assert_eq!(report.memberships, held.len());
+    for m in &held {
+        let j: ddbrel_runtime::Urn<Job> = m.clone().typed().unwrap();
+        let j = store.get(&j).await.unwrap();
+        assert!(!j.meta.member_of.contains(label.urn.as_any()));
+    }
+    assert_ok(&env).await;
+
+    // Deleting a job removes it from every label.
+    let other = &tree.labels[1];
+    let members = store.members(&other.urn, PageRequest::all()).await.unwrap();
+    let victim: ddbrel_runtime::Urn<Job> = members.items[0].member.clone().typed().unwrap();
+    let victim = store.get(&victim).await.unwrap();
+    store.delete(&victim).await.unwrap();
+    let after = store.members(&other.urn, PageRequest::all()).await.unwrap();
+    assert_eq!(after.items.len(), members.items.len() - 1);
+    assert_eq!(
+        store.get(&other.urn).await.unwrap().meta.member_count as usize,
+        members.items.len() - 1
+    );
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn cascade_of_a_three_level_tree_leaves_nothing_at_the_floor() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 5, 60, 3, 4).await.unwrap();
+    let records = env.scan_all().await.len() as u64;
+    let (report, counts) = env
+        .counter
+        .measure(store.delete_urn(tree.account.urn.as_any()))
+        .await;
+    let report = report.unwrap();
+    assert!(report.swept);
+    assert_eq!(report.record_count() as u64, records, "{report:?}");
+    assert!(env.scan_all().await.is_empty(), "nothing left behind");
+
+    let discovery = counts.get("Query").copied().unwrap_or(0)
+        + counts.get("BatchGetItem").copied().unwrap_or(0)
+        + counts.get("GetItem").copied().unwrap_or(0);
+    let floor = records.div_ceil(25) + discovery + 1;
+    let spent = total(&counts);
+    println!("cascade of {records} records: {counts:?}, floor {floor}");
+    assert!(
+        spent as f64 <= floor as f64 * 1.1,
+        "{spent} requests against a floor of {floor}: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_small_closure_is_deleted_atomically_in_one_write() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 4, 0, 0).await.unwrap();
+    let col = store.get(&tree.collections[0].urn).await.unwrap();
+    let (report, counts) = env.counter.measure(store.delete(&col)).await;
+    let report = report.unwrap();
+    assert!(!report.swept);
+    assert_eq!(counts.get("TransactWriteItems"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("BatchWriteItem"), None);
+    assert_eq!(report.resource_count(), 5);
+    assert_ok(&env).await;
+    // The account keeps one child: the sample's team.
+    assert_eq!(
+        store.get(&tree.account.urn).await.unwrap().meta.child_count,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_fenced_resource_refuses_new_children_memberships_and_updates() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 2, 1, 0).await.unwrap();
+    // Fence the account by failing the sweep right after the fence.
+    env.faults.arm(2, FaultMode::BeforeSend);
+    let res = store
+        .delete_with(
+            tree.account.urn.as_any(),
+            DeleteOptions {
+                force_sweep: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(res.is_err());
+    env.faults.disarm();
+    let acct = store.get(&tree.account.urn).await.unwrap();
+    assert!(acct.meta.deleting.is_some(), "readers see the fence");
+
+    // A grandchild: the check on the ancestor refuses it.
+    let err = store
+        .create_child(&tree.collections[0], job("late"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BeingDeleted { urn } if urn == tree.account.urn.as_str()),
+        "{err}"
+    );
+    let err = store
+        .add_member(&tree.labels[0], &tree.jobs[1])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BeingDeleted { .. }), "{err}");
+    let mut a = acct.clone();
+    a.data.name = "renamed".into();
+    assert!(matches!(
+        store.update(&a).await,
+        Err(Error::BeingDeleted { .. })
+    ));
+    // Delete again finishes it.
+    store.delete_urn(tree.account.urn.as_any()).await.unwrap();
+    assert!(env.scan_all().await.is_empty());
+}
+
+#[tokio::test]
+async fn cascade_with_concurrent_writers_leaves_no_orphans() {
+    for round in 0..6 {
+        let env = TestEnv::new().await;
+        let store = env.store.clone();
+        let tree = build_tree(&store, 3, 30, 2, 2).await.unwrap();
+        let cols: Vec<Stored<JobCollection>> = tree.collections.clone();
+        let labels: Vec<Stored<Label>> = tree.labels.clone();
+        let jobs: Vec<Stored<Job>> = tree.jobs.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for w in 0..4 {
+            let (store, cols, labels, jobs, stop) = (
+                store.clone(),
+                cols.clone(),
+                labels.clone(),
+                jobs.clone(),
+                stop.clone(),
+            );
+            writers.push(tokio::spawn(async move {
+                let mut i = 0usize;
+                let mut landed = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 200 {
+                    i += 1;
+                    let res = if i % 2 == 0 {
+                        store
+                            .create_child(&cols[(w + i) % cols.len()], job(&format!("late-{w}-{i}")))
+                            .await
+                            .map(|_| ())
+                    } else {
+                        store
+                            .add_member(&labels[i % labels.len()], &jobs[(w * 7 + i) % jobs.len()])
+                            .await
+                            .map(|_| ())
+                    };
+                    match res {
+                        Ok(()) => landed += 1,
+                        Err(e) if e.is_conflict() || e.is_not_found() => {}
+                        Err(e) => panic!("writer {w}: unexpected {e}"),
+                    }
+                    tokio::task::yield_now().await;
+                }
+                landed
+            }));
+        }
+        tokio::task::yield_now().await;
+        let report = store
+            .delete_urn(tree.account.urn.as_any())
+            .await
+            .unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for w in writers {
+            w.await.unwrap();
+        }
+        let left = env.scan_all().await;
+        assert!(
+            left.is_empty(),
+            "round {round}: {} records left after {report:?}",
+            left.len()
+        );
+        assert_ok(&env).await;
+    }
+}
+
+#[tokio::test]
+async fn cascade_survives_a_crash_at_every_request() {
+    for mode in [FaultMode::BeforeSend, FaultMode::AfterResponse] {
+        let mut k = 1;
+        loop {
+            let env = TestEnv::new().await;
+            let store = &env.store;
+            let tree = build_tree(store, 2, 4, 1, 1).await.unwrap();
+            env.faults.arm(k, mode);
+            let first = store
+                .delete_with(
+                    tree.account.urn.as_any(),
+                    DeleteOptions {
+                        force_sweep: true,
+                        ..Default::default()
+                    },
+                )
+                .await;
+            env.faults.disarm();
+            let struck = first.is_err();
+            assert_ok(&env).await;
+            if struck {
+                store
+                    .delete_urn(tree.account.urn.as_any())
+                    .await
+                    .unwrap_or_else(|e| panic!("{mode:?} k={k}: resume failed: {e}"));
+            }
+            assert!(
+                env.scan_all().await.is_empty(),
+                "{mode:?} k={k}: records left"
+            );
+            if !struck {
+                break; // k is past the last request of the cascade
+            }
+            k += 1;
+            assert!(k < 200, "the cascade never finished under faults");
+        }
+    }
+}
+
+#[tokio::test]
+async fn team_and_user_memberships_convey_by_default() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 0, 0, 0, 2).await.unwrap();
+    let t: &Stored<Team> = &tree.team;
+    let members = store.members(&t.urn, PageRequest::all()).await.unwrap();
+    assert_eq!(members.items.len(), 2);
+    assert!(members.items.iter().all(|m| m.conveys_authorization));
+    let u = store.get(&tree.users[0].urn).await.unwrap();
+    assert_eq!(u.meta.conveying_collections, vec![t.urn.as_any().clone()]);
+}
