@@ -154,7 +154,13 @@ struct OutsideUpdate {
 }
 
 impl OutsideUpdate {
-    fn expression(&self) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+    fn expression(
+        &self,
+    ) -> (
+        String,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
         let mut adds = Vec::new();
         let mut deletes = Vec::new();
         let mut nm = HashMap::new();
@@ -573,8 +579,7 @@ impl Store {
         let records = closure.record_count();
         match tx.send(self, root.urn.as_str()).await? {
             TxOutcome::Applied => {
-                let report =
-                    closure.report(root.meta.as_ref().is_some_and(|m| m.parent.is_some()));
+                let report = closure.report(root.meta.as_ref().is_some_and(|m| m.parent.is_some()));
                 if let Some(p) = &opts.progress {
                     p(Progress {
                         discovered: records,
@@ -727,7 +732,11 @@ impl Store {
         }
     }
 
-    async fn sweep_boundary(&self, closure: &Closure, tick: &(dyn Fn(usize) + Send + Sync)) -> Result<()> {
+    async fn sweep_boundary(
+        &self,
+        closure: &Closure,
+        tick: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<()> {
         // Group the crossing memberships by their outside end.
         let mut groups: BTreeMap<AnyUrn, Vec<(AnyUrn, AnyUrn)>> = BTreeMap::new();
         for (collection, member) in closure.memberships.keys() {

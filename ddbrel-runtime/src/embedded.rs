@@ -37,16 +37,37 @@ impl Engine {
         let text = path
             .to_str()
             .ok_or_else(|| Error::Config(format!("path {} is not UTF-8", path.display())))?;
-        let db = dynoxide::Database::new(text).map_err(|e| {
-            Error::Config(format!("embedded engine at {}: {e}", path.display()))
-        })?;
+        let db = dynoxide::Database::new(text)
+            .map_err(|e| Error::Config(format!("embedded engine at {}: {e}", path.display())))?;
         Self::start(db).await
     }
 
+    /// Starts an in-memory engine on a given loopback port (0 picks a free one).
+    pub async fn memory_on(port: u16) -> Result<Self> {
+        let db = dynoxide::Database::memory()
+            .map_err(|e| Error::Config(format!("embedded engine: {e}")))?;
+        Self::start_on(db, port).await
+    }
+
+    /// Starts a file-backed engine on a given loopback port (0 picks a free one).
+    pub async fn file_on(path: impl AsRef<std::path::Path>, port: u16) -> Result<Self> {
+        let path = path.as_ref();
+        let text = path
+            .to_str()
+            .ok_or_else(|| Error::Config(format!("path {} is not UTF-8", path.display())))?;
+        let db = dynoxide::Database::new(text)
+            .map_err(|e| Error::Config(format!("embedded engine at {}: {e}", path.display())))?;
+        Self::start_on(db, port).await
+    }
+
     async fn start(db: dynoxide::Database) -> Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        Self::start_on(db, 0).await
+    }
+
+    async fn start_on(db: dynoxide::Database, port: u16) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| Error::Config(format!("embedded engine: bind 127.0.0.1: {e}")))?;
+            .map_err(|e| Error::Config(format!("embedded engine: bind 127.0.0.1:{port}: {e}")))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(format!("embedded engine: {e}")))?;

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod embedded;
 pub mod entity;
 pub mod error;
+pub mod integrity;
 pub mod metrics;
 pub mod migrate;
 pub mod query;
@@ -26,14 +27,14 @@ pub mod tx;
 pub mod unique;
 pub mod urn;
 
+pub use cascade::{DeleteOptions, DeleteReport, Progress};
+pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
     AccountScoped, Child, Collection, CollectionDescriptor, Entity, EntityDescriptor, MemberOf,
     Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
-pub use cascade::{DeleteOptions, DeleteReport, Progress};
-pub use codec::ResourceMeta;
 pub use metrics::RequestCounter;
 pub use migrate::MigrationReport;
 pub use query::{Order, Page, PageRequest};

@@ -48,7 +48,8 @@ impl Store {
         let migrated = Arc::new(AtomicUsize::new(0));
         let results: Vec<Result<Vec<(String, String)>>> = stream::iter(0..segments)
             .map(|segment| {
-                let (found, migrated, progress) = (found.clone(), migrated.clone(), progress.clone());
+                let (found, migrated, progress) =
+                    (found.clone(), migrated.clone(), progress.clone());
                 async move {
                     let mut failed = Vec::new();
                     let mut start = None;
@@ -79,7 +80,10 @@ impl Store {
                                 Err(e) => failed.push((key, e.to_string())),
                             }
                             if let Some(p) = &progress {
-                                p(found.load(Ordering::SeqCst), migrated.load(Ordering::SeqCst));
+                                p(
+                                    found.load(Ordering::SeqCst),
+                                    migrated.load(Ordering::SeqCst),
+                                );
                             }
                         }
                         match page.last_evaluated_key {

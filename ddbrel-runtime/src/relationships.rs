@@ -75,9 +75,9 @@ impl Store {
         let item = self.get_projected(urn, &[attr::PARENT_URN]).await?;
         match codec::get_opt_s(&item, attr::PARENT_URN)? {
             None => Ok(None),
-            Some(p) => AnyUrn::parse(p).map(Some).map_err(|e| {
-                Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}"))
-            }),
+            Some(p) => AnyUrn::parse(p)
+                .map(Some)
+                .map_err(|e| Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}"))),
         }
     }
 
@@ -91,13 +91,18 @@ impl Store {
             Some(AttributeValue::L(list)) => list
                 .iter()
                 .map(|v| match v {
-                    AttributeValue::S(s) => AnyUrn::parse(s).map_err(|e| {
-                        Error::invalid_item(urn.as_str(), format!("_ancestors: {e}"))
-                    }),
-                    _ => Err(Error::invalid_item(urn.as_str(), "_ancestors holds a non-string")),
+                    AttributeValue::S(s) => AnyUrn::parse(s)
+                        .map_err(|e| Error::invalid_item(urn.as_str(), format!("_ancestors: {e}"))),
+                    _ => Err(Error::invalid_item(
+                        urn.as_str(),
+                        "_ancestors holds a non-string",
+                    )),
                 })
                 .collect(),
-            Some(_) => Err(Error::invalid_item(urn.as_str(), "_ancestors is not a list")),
+            Some(_) => Err(Error::invalid_item(
+                urn.as_str(),
+                "_ancestors is not a list",
+            )),
         }
     }
 
@@ -392,17 +397,17 @@ impl Store {
                 let old = |i: usize| reasons.get(i).and_then(|r| r.item.clone());
                 if failed(1) {
                     return Err(match old(1) {
-                        Some(o) if o.contains_key(attr::DELETING) => Error::BeingDeleted {
-                            urn: c.to_string(),
-                        },
+                        Some(o) if o.contains_key(attr::DELETING) => {
+                            Error::BeingDeleted { urn: c.to_string() }
+                        }
                         _ => Error::RelatedMissing { urn: c.to_string() },
                     });
                 }
                 if failed(2) {
                     return Err(match old(2) {
-                        Some(o) if o.contains_key(attr::DELETING) => Error::BeingDeleted {
-                            urn: m.to_string(),
-                        },
+                        Some(o) if o.contains_key(attr::DELETING) => {
+                            Error::BeingDeleted { urn: m.to_string() }
+                        }
                         _ => Error::RelatedMissing { urn: m.to_string() },
                     });
                 }
@@ -446,7 +451,11 @@ impl Store {
                 AttributeValue::Bool(m.conveys_authorization),
             )])),
         )?;
-        let verb = if m.conveys_authorization { "ADD" } else { "DELETE" };
+        let verb = if m.conveys_authorization {
+            "ADD"
+        } else {
+            "DELETE"
+        };
         tx.update(
             self,
             member.as_str(),
@@ -743,7 +752,10 @@ pub(crate) fn membership_item(m: &Membership, now: &jiff::Timestamp) -> Item {
         (PK.into(), s(m.collection.as_str())),
         (SK.into(), s(format!("{MEMBER_PREFIX}{}", m.member))),
         (GSI1PK.into(), s(m.member.as_str())),
-        (GSI1SK.into(), s(format!("{COLLECTION_PREFIX}{}", m.collection))),
+        (
+            GSI1SK.into(),
+            s(format!("{COLLECTION_PREFIX}{}", m.collection)),
+        ),
         (
             attr::TYPE.into(),
             s(RecordType::CollectionMembershipRelationship.as_str()),
@@ -761,4 +773,3 @@ pub(crate) fn membership_item(m: &Membership, now: &jiff::Timestamp) -> Item {
         ),
     ])
 }
-

@@ -236,7 +236,12 @@ pub struct TableDescription {
 fn describe_keys(keys: &[KeySchemaElement]) -> Vec<(String, String)> {
     let mut v: Vec<_> = keys
         .iter()
-        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .map(|k| {
+            (
+                k.attribute_name().to_string(),
+                k.key_type().as_str().to_string(),
+            )
+        })
         .collect();
     v.sort();
     v

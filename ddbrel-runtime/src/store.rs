@@ -59,7 +59,10 @@ impl Store {
 
     /// A store on a DynamoDB-compatible endpoint with static local credentials.
     pub fn local(endpoint: &str, table: impl Into<String>) -> Self {
-        Store::new(Client::from_conf(local_config_builder(endpoint).build()), table)
+        Store::new(
+            Client::from_conf(local_config_builder(endpoint).build()),
+            table,
+        )
     }
 
     /// Replaces the retry policy for transaction conflicts and unprocessed batch items.
@@ -132,8 +135,14 @@ impl Store {
         };
         let mut ancestors = parent.meta.ancestors.clone();
         ancestors.push(parent.urn.as_any().clone());
-        self.insert(urn, data, account, Some(parent.urn.as_any().clone()), ancestors)
-            .await
+        self.insert(
+            urn,
+            data,
+            account,
+            Some(parent.urn.as_any().clone()),
+            ancestors,
+        )
+        .await
     }
 
     /// Creates a child under the parent with this URN: reads the parent first (2 requests).
@@ -193,7 +202,11 @@ impl Store {
                 .send()
                 .await;
             return match res {
-                Ok(_) => Ok(Stored { urn: urn.clone(), data, meta: meta.clone() }),
+                Ok(_) => Ok(Stored {
+                    urn: urn.clone(),
+                    data,
+                    meta: meta.clone(),
+                }),
                 Err(e) => {
                     if e.as_service_error()
                         .is_some_and(|s| s.is_conditional_check_failed_exception())
@@ -252,10 +265,20 @@ impl Store {
             }
         }
         for m in &markers {
-            tx.put(self, marker_item::<E>(m, urn_s, &now), Some("attribute_not_exists(PK)"), None, None)?;
+            tx.put(
+                self,
+                marker_item::<E>(m, urn_s, &now),
+                Some("attribute_not_exists(PK)"),
+                None,
+                None,
+            )?;
         }
         match tx.send(self, urn_s).await? {
-            TxOutcome::Applied => Ok(Stored { urn: urn.clone(), data, meta: meta.clone() }),
+            TxOutcome::Applied => Ok(Stored {
+                urn: urn.clone(),
+                data,
+                meta: meta.clone(),
+            }),
             TxOutcome::Cancelled(reasons) => {
                 let first_marker = 1 + parent_actions;
                 Err(decode_insert_failure::<E>(
@@ -416,7 +439,15 @@ impl Store {
         }
 
         let mut tx = Tx::new();
-        tx.update(self, urn_s, urn_s, expr, Some(condition), Some(names), Some(values))?;
+        tx.update(
+            self,
+            urn_s,
+            urn_s,
+            expr,
+            Some(condition),
+            Some(names),
+            Some(values),
+        )?;
         // A new marker must not appear beneath a cascade that has already collected markers.
         for ancestor in &stored.meta.ancestors {
             tx.check(
@@ -439,7 +470,13 @@ impl Store {
             )?;
         }
         for m in &added {
-            tx.put(self, marker_item::<E>(m, urn_s, &now), Some("attribute_not_exists(PK)"), None, None)?;
+            tx.put(
+                self,
+                marker_item::<E>(m, urn_s, &now),
+                Some("attribute_not_exists(PK)"),
+                None,
+                None,
+            )?;
         }
         match tx.send(self, urn_s).await? {
             TxOutcome::Applied => Ok(updated),
@@ -456,7 +493,10 @@ impl Store {
                 }
                 let first_added = 1 + stored.meta.ancestors.len() + removed.len();
                 for (i, m) in added.iter().enumerate() {
-                    if let Some(r) = reasons.get(first_added + i).filter(|r| r.condition_failed()) {
+                    if let Some(r) = reasons
+                        .get(first_added + i)
+                        .filter(|r| r.condition_failed())
+                    {
                         return Err(unique_violation::<E>(m, r));
                     }
                 }
@@ -587,7 +627,10 @@ fn decode_insert_failure<E: Entity>(
         }
     }
     for (i, m) in markers.iter().enumerate() {
-        if let Some(r) = reasons.get(first_marker + i).filter(|r| r.condition_failed()) {
+        if let Some(r) = reasons
+            .get(first_marker + i)
+            .filter(|r| r.condition_failed())
+        {
             return unique_violation::<E>(m, r);
         }
     }
@@ -625,7 +668,10 @@ pub(crate) fn resource_item<E: Entity>(
         );
     }
     if !meta.unique_keys.is_empty() {
-        item.insert(attr::UNIQUE_KEYS.into(), AttributeValue::Ss(meta.unique_keys.clone()));
+        item.insert(
+            attr::UNIQUE_KEYS.into(),
+            AttributeValue::Ss(meta.unique_keys.clone()),
+        );
     }
     Ok(item)
 }
@@ -636,9 +682,18 @@ pub(crate) fn parent_child_item(parent: &AnyUrn, child: &AnyUrn, now: &jiff::Tim
         (PK.into(), s(parent.as_str())),
         (SK.into(), s(format!("{CHILD_PREFIX}{child}"))),
         (crate::schema::GSI1PK.into(), s(child.as_str())),
-        (crate::schema::GSI1SK.into(), s(format!("{PARENT_PREFIX}{parent}"))),
-        (attr::TYPE.into(), s(RecordType::ParentChildRelationship.as_str())),
-        (attr::SCHEMA_VERSION.into(), n(crate::schema::RELATIONSHIP_SCHEMA_VERSION)),
+        (
+            crate::schema::GSI1SK.into(),
+            s(format!("{PARENT_PREFIX}{parent}")),
+        ),
+        (
+            attr::TYPE.into(),
+            s(RecordType::ParentChildRelationship.as_str()),
+        ),
+        (
+            attr::SCHEMA_VERSION.into(),
+            n(crate::schema::RELATIONSHIP_SCHEMA_VERSION),
+        ),
         (attr::CREATED_AT.into(), s(time::format(*now))),
         (attr::PARENT_URN.into(), s(parent.as_str())),
         (attr::CHILD_URN.into(), s(child.as_str())),
@@ -651,10 +706,16 @@ pub(crate) fn marker_item<E: Entity>(m: &Marker, owner: &str, now: &jiff::Timest
         (PK.into(), s(&m.key)),
         (SK.into(), s(&m.key)),
         (attr::TYPE.into(), s(RecordType::UniqueKeyValue.as_str())),
-        (attr::SCHEMA_VERSION.into(), n(crate::schema::RELATIONSHIP_SCHEMA_VERSION)),
+        (
+            attr::SCHEMA_VERSION.into(),
+            n(crate::schema::RELATIONSHIP_SCHEMA_VERSION),
+        ),
         (attr::CREATED_AT.into(), s(time::format(*now))),
         (attr::OWNER_URN.into(), s(owner)),
-        (attr::CONSTRAINT.into(), s(format!("{}.{}", E::RESOURCE_TYPE, m.constraint))),
+        (
+            attr::CONSTRAINT.into(),
+            s(format!("{}.{}", E::RESOURCE_TYPE, m.constraint)),
+        ),
     ])
 }
 
@@ -664,7 +725,13 @@ pub fn local_config_builder(endpoint: &str) -> aws_sdk_dynamodb::config::Builder
     aws_sdk_dynamodb::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "ddbrel-local"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "ddbrel-local",
+        ))
         .endpoint_url(endpoint)
 }
 

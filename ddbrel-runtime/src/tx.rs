@@ -109,7 +109,8 @@ impl Tx {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_err)?;
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         Ok(())
     }
 
@@ -161,7 +162,8 @@ impl Tx {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_err)?;
-        self.items.push(TransactWriteItem::builder().update(u).build());
+        self.items
+            .push(TransactWriteItem::builder().update(u).build());
         Ok(())
     }
 

@@ -38,8 +38,24 @@ macro_rules! display_parts {
     )*};
 }
 display_parts!(
-    String, str, char, bool, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize,
-    uuid::Uuid, AnyUrn
+    String,
+    str,
+    char,
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    uuid::Uuid,
+    AnyUrn
 );
 
 impl<E> UniqueKeyPart for Urn<E> {
@@ -135,7 +151,10 @@ pub fn scope_text<'a>(
 ) -> Result<&'a str> {
     let missing = |what: &str| Error::Encode {
         what: format!("unique constraint {resource_type}.{}", constraint.name),
-        reason: format!("scope {} needs the resource's {what}, which it has none of", constraint.scope.as_str()),
+        reason: format!(
+            "scope {} needs the resource's {what}, which it has none of",
+            constraint.scope.as_str()
+        ),
     };
     Ok(match constraint.scope {
         UniqueScope::Global => "global",
@@ -190,17 +209,44 @@ impl crate::Store {
         scope: Option<&AnyUrn>,
         parts: Vec<String>,
     ) -> Result<Option<crate::Stored<E>>> {
-        let c = E::descriptor()
+        match self
+            .find_unique_item(E::descriptor(), constraint, scope, parts)
+            .await?
+        {
+            None => Ok(None),
+            Some(item) => crate::Stored::from_item(item).map(Some),
+        }
+    }
+
+    /// [`Store::find_unique`] for a type known only by its descriptor: returns the owner's raw
+    /// item.
+    pub async fn find_unique_item(
+        &self,
+        descriptor: &crate::EntityDescriptor,
+        constraint: &str,
+        scope: Option<&AnyUrn>,
+        parts: Vec<String>,
+    ) -> Result<Option<crate::Item>> {
+        let rt = descriptor.resource_type;
+        let c = descriptor
             .unique
             .iter()
             .find(|c| c.name == constraint)
             .ok_or_else(|| Error::Encode {
-                what: format!("lookup on {}", E::RESOURCE_TYPE),
-                reason: format!("{} has no unique constraint {constraint:?}", E::RESOURCE_TYPE),
+                what: format!("lookup on {rt}"),
+                reason: format!(
+                    "{rt} has no unique constraint {constraint:?} (it has: {})",
+                    descriptor
+                        .unique
+                        .iter()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             })?;
         if parts.len() != c.fields.len() {
             return Err(Error::Encode {
-                what: format!("lookup on {}.{constraint}", E::RESOURCE_TYPE),
+                what: format!("lookup on {rt}.{constraint}"),
                 reason: format!("expected {} values, got {}", c.fields.len(), parts.len()),
             });
         }
@@ -208,21 +254,29 @@ impl crate::Store {
             UniqueScope::Global => "global",
             _ => scope
                 .ok_or_else(|| Error::Encode {
-                    what: format!("lookup on {}.{constraint}", E::RESOURCE_TYPE),
+                    what: format!("lookup on {rt}.{constraint}"),
                     reason: format!("scope {} needs the scoping URN", c.scope.as_str()),
                 })?
                 .as_str(),
         };
-        let key = marker_key(E::RESOURCE_TYPE, c, scope_text, &parts)?;
+        let key = marker_key(rt, c, scope_text, &parts)?;
         let Some(marker) = self.get_item(&key, &key).await? else {
             return Ok(None);
         };
         let owner = crate::codec::get_urn(&marker, crate::schema::attr::OWNER_URN)?;
-        let owner: Urn<E> = owner.typed().map_err(|e| {
-            Error::invalid_item(&key, format!("marker owner is not a {}: {e}", E::RESOURCE_TYPE))
-        })?;
-        match self.try_get(&owner).await? {
-            Some(stored) if stored.meta.unique_keys.contains(&key) => Ok(Some(stored)),
+        if owner.resource_type() != rt {
+            return Err(Error::invalid_item(
+                &key,
+                format!("marker owner {owner} is not a {rt}"),
+            ));
+        }
+        match self.get_item(owner.as_str(), owner.as_str()).await? {
+            Some(item)
+                if crate::codec::get_ss(&item, crate::schema::attr::UNIQUE_KEYS)?
+                    .contains(&key) =>
+            {
+                Ok(Some(item))
+            }
             _ => {
                 tracing::warn!(marker = %key, owner = %owner, "dangling uniqueness marker");
                 Ok(None)

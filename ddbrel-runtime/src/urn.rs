@@ -180,7 +180,9 @@ fn parse_id(id: &str) -> Result<Uuid, String> {
         ));
     }
     if !matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b') {
-        return Err("resource id does not have the RFC 9562 variant (8, 9, a or b at position 20)".into());
+        return Err(
+            "resource id does not have the RFC 9562 variant (8, 9, a or b at position 20)".into(),
+        );
     }
     Uuid::parse_str(id).map_err(|e| format!("resource id: {e}"))
 }

@@ -313,7 +313,11 @@ impl Checker {
         match v {
             AttributeValue::S(s) if !s.is_empty() => Some(s),
             AttributeValue::S(_) => {
-                self.push(key, "record", format!("attribute {name} is an empty string"));
+                self.push(
+                    key,
+                    "record",
+                    format!("attribute {name} is an empty string"),
+                );
                 None
             }
             other => {
@@ -363,7 +367,11 @@ impl Checker {
             AttributeValue::N(n) => match n.parse::<i128>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    self.push(key, "record", format!("attribute {name} = {n} is not an integer"));
+                    self.push(
+                        key,
+                        "record",
+                        format!("attribute {name} = {n} is not an integer"),
+                    );
                     None
                 }
             },
@@ -482,7 +490,11 @@ impl Checker {
         };
         if let Some(v) = self.req_n(&key, item, attr::SCHEMA_VERSION) {
             if v < 1 {
-                self.push(&key, "record", format!("_schemaVersion is {v}; versions start at 1"));
+                self.push(
+                    &key,
+                    "record",
+                    format!("_schemaVersion is {v}; versions start at 1"),
+                );
             } else if record_type != RecordType::Resource
                 && v != i128::from(RELATIONSHIP_SCHEMA_VERSION)
             {
@@ -531,7 +543,10 @@ impl Checker {
             self.push(
                 key,
                 "I8",
-                format!("_resourceType {rt} is not the URN's type {}", urn.resource_type()),
+                format!(
+                    "_resourceType {rt} is not the URN's type {}",
+                    urn.resource_type()
+                ),
             );
         }
         if let Some(v) = self.req_n(key, item, attr::VERSION)
@@ -621,7 +636,8 @@ impl Checker {
         {
             self.push(key, "I5", "_accountUrn is the resource itself");
         }
-        let unique_keys: BTreeSet<String> = self.ss(key, item, attr::UNIQUE_KEYS).into_iter().collect();
+        let unique_keys: BTreeSet<String> =
+            self.ss(key, item, attr::UNIQUE_KEYS).into_iter().collect();
         let member_of = self.urn_set(key, item, attr::MEMBER_OF);
         let conveying = self.urn_set(key, item, attr::CONVEYING_COLLECTIONS);
         let stray: Vec<&AnyUrn> = conveying.difference(&member_of).collect();
@@ -694,12 +710,20 @@ impl Checker {
         if let Some(v) = from_value
             && v != from.as_str()
         {
-            self.push(key, "record", format!("{from_attr} is {v}, expected {from} (PK)"));
+            self.push(
+                key,
+                "record",
+                format!("{from_attr} is {v}, expected {from} (PK)"),
+            );
         }
         if let Some(v) = to_value
             && v != to.as_str()
         {
-            self.push(key, "record", format!("{to_attr} is {v}, expected {to} (from SK)"));
+            self.push(
+                key,
+                "record",
+                format!("{to_attr} is {v}, expected {to} (from SK)"),
+            );
         }
         if from == to {
             self.push(key, "record", "a relationship from a resource to itself");
@@ -771,13 +795,20 @@ impl Checker {
         }
         let (pk, sk) = (text(item, PK), text(item, SK));
         if pk != sk {
-            self.push(key, "I8", "a UniqueKeyValue record has PK = SK = its marker key");
+            self.push(
+                key,
+                "I8",
+                "a UniqueKeyValue record has PK = SK = its marker key",
+            );
         }
         if pk.len() > MAX_MARKER_KEY_BYTES {
             self.push(
                 key,
                 "I4",
-                format!("marker key is {} bytes, over {MAX_MARKER_KEY_BYTES}", pk.len()),
+                format!(
+                    "marker key is {} bytes, over {MAX_MARKER_KEY_BYTES}",
+                    pk.len()
+                ),
             );
         }
         let owner = self.req_urn(key, item, attr::OWNER_URN);
@@ -794,7 +825,11 @@ impl Checker {
         if let Some(c) = constraint_attr
             && c != want
         {
-            self.push(key, "I4", format!("_constraint is {c}, the key says {want}"));
+            self.push(
+                key,
+                "I4",
+                format!("_constraint is {c}, the key says {want}"),
+            );
         }
         if scope != "global" {
             self.urn(key, "the marker key's scope", scope);
@@ -927,7 +962,10 @@ impl Checker {
                         Some(m) if m.owner != r.urn => self.push(
                             key,
                             "I4",
-                            format!("_uniqueKeys lists {k}, but that marker is owned by {}", m.owner),
+                            format!(
+                                "_uniqueKeys lists {k}, but that marker is owned by {}",
+                                m.owner
+                            ),
                         ),
                         Some(_) => {}
                     }
@@ -997,12 +1035,18 @@ impl Checker {
                 None => child.is_some_and(|c| c.ancestors().iter().any(|a| fences.contains(a))),
             };
             if parent.is_none() && !exempt {
-                self.push(&pc.key, "I1", format!("its parent {} does not exist", pc.parent));
+                self.push(
+                    &pc.key,
+                    "I1",
+                    format!("its parent {} does not exist", pc.parent),
+                );
             }
             match child {
-                None if !exempt => {
-                    self.push(&pc.key, "I1", format!("its child {} does not exist", pc.child))
-                }
+                None if !exempt => self.push(
+                    &pc.key,
+                    "I1",
+                    format!("its child {} does not exist", pc.child),
+                ),
                 None => {}
                 Some(c) if c.parent.as_ref() != Some(&pc.parent) => self.push(
                     &pc.key,
@@ -1029,17 +1073,29 @@ impl Checker {
                 continue;
             }
             if !t.resources.contains_key(&m.collection) {
-                self.push(&m.key, "I1", format!("its collection {} does not exist", m.collection));
+                self.push(
+                    &m.key,
+                    "I1",
+                    format!("its collection {} does not exist", m.collection),
+                );
             }
             if !t.resources.contains_key(&m.member) {
-                self.push(&m.key, "I1", format!("its member {} does not exist", m.member));
+                self.push(
+                    &m.key,
+                    "I1",
+                    format!("its member {} does not exist", m.member),
+                );
             }
         }
 
         // I4: markers.
         for (k, m) in &t.markers {
             let Some(owner) = t.resources.get(&m.owner) else {
-                self.push(&m.key, "I4", format!("its owner {} does not exist", m.owner));
+                self.push(
+                    &m.key,
+                    "I4",
+                    format!("its owner {} does not exist", m.owner),
+                );
                 continue;
             };
             if !owner.unique_keys.contains(k) {
@@ -1061,7 +1117,10 @@ impl Checker {
                 );
             }
             let scope_ok = m.scope == "global"
-                || owner.account.as_ref().is_some_and(|a| a.as_str() == m.scope)
+                || owner
+                    .account
+                    .as_ref()
+                    .is_some_and(|a| a.as_str() == m.scope)
                 || owner.parent.as_ref().is_some_and(|p| p.as_str() == m.scope);
             if !scope_ok {
                 self.push(
@@ -1100,7 +1159,10 @@ impl Checker {
             self.push(
                 key,
                 "I6",
-                format!("{attribute} lacks {} although there are {records}", list(missing)),
+                format!(
+                    "{attribute} lacks {} although there are {records}",
+                    list(missing)
+                ),
             );
         }
     }

@@ -68,7 +68,11 @@ pub async fn build_tree(
     let jobs: Vec<Stored<Job>> = stream::iter(specs)
         .map(|(c, j)| {
             let parent = &cols[c];
-            async move { store.create_child(parent, job(&format!("job-{c}-{j}"))).await }
+            async move {
+                store
+                    .create_child(parent, job(&format!("job-{c}-{j}")))
+                    .await
+            }
         })
         .buffered(16)
         .try_collect()

@@ -102,7 +102,10 @@ async fn a_cursor_is_refused_by_another_query() {
     for acct in [&a, &b] {
         let col = collection(store, acct, "c").await;
         for i in 0..5 {
-            store.create_child(&col, job(&format!("{i}"))).await.unwrap();
+            store
+                .create_child(&col, job(&format!("{i}")))
+                .await
+                .unwrap();
         }
     }
     let page = store
@@ -121,32 +124,58 @@ async fn a_cursor_is_refused_by_another_query() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCursor { .. }), "{err}");
     // Another type, another order, another index.
-    assert!(store
-        .by_account::<JobCollection>(a.urn.as_any(), Order::OldestFirst, PageRequest::after(None, cursor.clone()))
-        .await
-        .is_err());
-    assert!(store
-        .by_account::<Job>(a.urn.as_any(), Order::NewestFirst, PageRequest::after(None, cursor.clone()))
-        .await
-        .is_err());
-    assert!(store
-        .members_any(a.urn.as_any(), PageRequest::after(None, cursor.clone()))
-        .await
-        .is_err());
+    assert!(
+        store
+            .by_account::<JobCollection>(
+                a.urn.as_any(),
+                Order::OldestFirst,
+                PageRequest::after(None, cursor.clone())
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .by_account::<Job>(
+                a.urn.as_any(),
+                Order::NewestFirst,
+                PageRequest::after(None, cursor.clone())
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .members_any(a.urn.as_any(), PageRequest::after(None, cursor.clone()))
+            .await
+            .is_err()
+    );
     // Garbage.
     assert!(matches!(
         store
-            .by_account::<Job>(a.urn.as_any(), Order::OldestFirst, PageRequest::after(None, "%%%"))
+            .by_account::<Job>(
+                a.urn.as_any(),
+                Order::OldestFirst,
+                PageRequest::after(None, "%%%")
+            )
             .await,
         Err(Error::InvalidCursor { .. })
     ));
     // The right query continues.
     let next = store
-        .by_account::<Job>(a.urn.as_any(), Order::OldestFirst, PageRequest::after(Some(2), cursor))
+        .by_account::<Job>(
+            a.urn.as_any(),
+            Order::OldestFirst,
+            PageRequest::after(Some(2), cursor),
+        )
         .await
         .unwrap();
     assert_eq!(next.items.len(), 2);
-    assert!(next.items.iter().all(|j| j.meta.account.as_ref() == Some(a.urn.as_any())));
+    assert!(
+        next.items
+            .iter()
+            .all(|j| j.meta.account.as_ref() == Some(a.urn.as_any()))
+    );
 }
 
 #[tokio::test]
@@ -163,7 +192,12 @@ async fn prefixes_end_with_double_colon() {
         .unwrap();
     assert_eq!(cols.items.len(), 1);
     let err = store
-        .account_resources(a.urn.as_any(), Some("urn:pp:System.Account.Job"), Order::OldestFirst, PageRequest::all())
+        .account_resources(
+            a.urn.as_any(),
+            Some("urn:pp:System.Account.Job"),
+            Order::OldestFirst,
+            PageRequest::all(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("::"), "{err}");

@@ -31,7 +31,10 @@ async fn child_create_is_one_request_and_checks_the_parent() {
     assert_eq!(counts.get("TransactWriteItems"), Some(&1));
     assert_eq!(col.meta.parent.as_ref(), Some(account.urn.as_any()));
     assert_eq!(col.meta.account.as_ref(), Some(account.urn.as_any()));
-    let (j, counts) = env.counter.measure(store.create_child(&col, job("j"))).await;
+    let (j, counts) = env
+        .counter
+        .measure(store.create_child(&col, job("j")))
+        .await;
     let j = j.unwrap();
     assert_eq!(total(&counts), 1);
     assert_eq!(
@@ -90,7 +93,11 @@ async fn reads_of_parent_children_and_ancestors_count_requests() {
     let page = page.unwrap();
     assert_eq!(total(&counts), 2, "children page with data = 2: {counts:?}");
     assert_eq!(page.items.len(), 5);
-    assert!(page.items.iter().all(|j| j.meta.parent.as_ref() == Some(col.urn.as_any())));
+    assert!(
+        page.items
+            .iter()
+            .all(|j| j.meta.parent.as_ref() == Some(col.urn.as_any()))
+    );
 
     // Children of one type only: the account has collections, labels, users and a team.
     let cols = store
@@ -130,7 +137,10 @@ async fn reads_of_parent_children_and_ancestors_count_requests() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCursor { .. }), "{err}");
 
-    let (anc, counts) = env.counter.measure(store.ancestors(a_job.urn.as_any())).await;
+    let (anc, counts) = env
+        .counter
+        .measure(store.ancestors(a_job.urn.as_any()))
+        .await;
     assert_eq!(
         anc.unwrap(),
         vec![tree.account.urn.as_any().clone(), col.urn.as_any().clone()]
@@ -238,14 +248,32 @@ async fn memberships_add_remove_and_read() {
     // Flip to conveying, then back.
     store.add_member_with(&label, j, true).await.unwrap();
     let reread = store.get(&j.urn).await.unwrap();
-    assert_eq!(reread.meta.conveying_collections, vec![label.urn.as_any().clone()]);
+    assert_eq!(
+        reread.meta.conveying_collections,
+        vec![label.urn.as_any().clone()]
+    );
     store.add_member_with(&label, j, false).await.unwrap();
-    assert!(store.get(&j.urn).await.unwrap().meta.conveying_collections.is_empty());
+    assert!(
+        store
+            .get(&j.urn)
+            .await
+            .unwrap()
+            .meta
+            .conveying_collections
+            .is_empty()
+    );
     assert_ok(&env).await;
 
     assert!(store.remove_member(&label.urn, &j.urn).await.unwrap());
     assert!(!store.remove_member(&label.urn, &j.urn).await.unwrap());
-    assert!(store.members(&label.urn, PageRequest::all()).await.unwrap().items.is_empty());
+    assert!(
+        store
+            .members(&label.urn, PageRequest::all())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert!(store.get(&j.urn).await.unwrap().meta.member_of.is_empty());
     assert_ok(&env).await;
 }
@@ -410,7 +438,10 @@ async fn cascade_with_concurrent_writers_leaves_no_orphans() {
                     i += 1;
                     let res = if i % 2 == 0 {
                         store
-                            .create_child(&cols[(w + i) % cols.len()], job(&format!("late-{w}-{i}")))
+                            .create_child(
+                                &cols[(w + i) % cols.len()],
+                                job(&format!("late-{w}-{i}")),
+                            )
                             .await
                             .map(|_| ())
                     } else {
@@ -430,10 +461,7 @@ async fn cascade_with_concurrent_writers_leaves_no_orphans() {
             }));
         }
         tokio::task::yield_now().await;
-        let report = store
-            .delete_urn(tree.account.urn.as_any())
-            .await
-            .unwrap();
+        let report = store.delete_urn(tree.account.urn.as_any()).await.unwrap();
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         for w in writers {
             w.await.unwrap();

@@ -102,7 +102,11 @@ async fn create_get_update_delete_with_exact_request_counts() {
 
     let (created, counts) = env.counter.measure(store.create(note("first"))).await;
     let created = created.unwrap();
-    assert_eq!(counts.values().sum::<u64>(), 1, "create = 1 request: {counts:?}");
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        1,
+        "create = 1 request: {counts:?}"
+    );
     assert_eq!(created.meta.version, 1);
 
     let (got, counts) = env.counter.measure(store.get(&created.urn)).await;
@@ -116,19 +120,30 @@ async fn create_get_update_delete_with_exact_request_counts() {
     got.data.body = None;
     let (updated, counts) = env.counter.measure(store.update(&got)).await;
     let updated = updated.unwrap();
-    assert_eq!(counts.values().sum::<u64>(), 1, "update = 1 request: {counts:?}");
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        1,
+        "update = 1 request: {counts:?}"
+    );
     assert_eq!(updated.meta.version, 2);
     let reread = store.get(&created.urn).await.unwrap();
     assert_eq!(reread.data.stars, 5);
     assert_eq!(reread.data.body, None, "a field set to None is removed");
     assert_eq!(reread.meta.version, 2);
     assert!(reread.meta.updated_at >= reread.meta.created_at);
-    let raw = env.raw_item(created.urn.as_str(), created.urn.as_str()).await.unwrap();
+    let raw = env
+        .raw_item(created.urn.as_str(), created.urn.as_str())
+        .await
+        .unwrap();
     assert!(!raw.contains_key("body"), "REMOVE of the absent field");
 
     let (deleted, counts) = env.counter.measure(store.delete(&reread)).await;
     deleted.unwrap();
-    assert_eq!(counts.values().sum::<u64>(), 1, "delete = 1 request: {counts:?}");
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        1,
+        "delete = 1 request: {counts:?}"
+    );
     assert!(matches!(
         store.get(&created.urn).await,
         Err(Error::NotFound { .. })
@@ -149,7 +164,10 @@ async fn create_twice_is_already_exists() {
         .create_with_urn(urn.clone(), note("b"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::AlreadyExists { urn: ref u } if u == urn.as_str()), "{err}");
+    assert!(
+        matches!(err, Error::AlreadyExists { urn: ref u } if u == urn.as_str()),
+        "{err}"
+    );
     assert_eq!(env.store.get(&urn).await.unwrap().data.title, "a");
 }
 
@@ -202,10 +220,24 @@ async fn raw_items_follow_the_schema() {
     assert_eq!(s(&item, "_resourceType"), "Test.Note");
     assert_eq!(item["_schemaVersion"].as_n().unwrap(), "1");
     assert_eq!(item["_version"].as_n().unwrap(), "1");
-    assert!(is_iso_millis(s(&item, "_createdAt")), "{}", s(&item, "_createdAt"));
+    assert!(
+        is_iso_millis(s(&item, "_createdAt")),
+        "{}",
+        s(&item, "_createdAt")
+    );
     assert!(is_iso_millis(s(&item, "_updatedAt")));
-    for absent in ["GSI1PK", "GSI1SK", "_accountUrn", "_parentUrn", "_ancestors", "_deleting"] {
-        assert!(!item.contains_key(absent), "{absent} must be absent on a root resource");
+    for absent in [
+        "GSI1PK",
+        "GSI1SK",
+        "_accountUrn",
+        "_parentUrn",
+        "_ancestors",
+        "_deleting",
+    ] {
+        assert!(
+            !item.contains_key(absent),
+            "{absent} must be absent on a root resource"
+        );
     }
     assert_eq!(s(&item, "title"), "raw");
     assert_eq!(item["stars"].as_n().unwrap(), "3");
@@ -263,7 +295,9 @@ async fn items_that_do_not_decode_are_errors_naming_the_key() {
     put("_schemaVersion", Some(AV::N("1".into()))).await;
     put("_createdAt", Some(AV::S("yesterday".into()))).await;
     match env.store.get(&a.urn).await {
-        Err(Error::InvalidItem { reason, .. }) => assert!(reason.contains("_createdAt"), "{reason}"),
+        Err(Error::InvalidItem { reason, .. }) => {
+            assert!(reason.contains("_createdAt"), "{reason}")
+        }
         other => panic!("expected InvalidItem, got {other:?}"),
     }
 }
@@ -354,7 +388,13 @@ async fn create_table_is_idempotent_and_checks_the_definition() {
     env.raw
         .create_table()
         .table_name(&other)
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name("id")

@@ -32,7 +32,12 @@ async fn markers(env: &TestEnv) -> Vec<ddbrel_runtime::Item> {
     env.scan_all()
         .await
         .into_iter()
-        .filter(|i| i.get("_type").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("UniqueKeyValue"))
+        .filter(|i| {
+            i.get("_type")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("UniqueKeyValue")
+        })
         .collect()
 }
 
@@ -77,11 +82,19 @@ async fn sixty_four_concurrent_creators_exactly_one_wins() {
                 matches!(e, Error::UniqueViolation { constraint, .. } if constraint == "slug"),
                 "trial {trial}: {e}"
             );
-            assert_eq!(holder(e), Some(winner.as_str()), "the violation names the holder");
+            assert_eq!(
+                holder(e),
+                Some(winner.as_str()),
+                "the violation names the holder"
+            );
         }
     }
     assert_ok(&env).await;
-    assert_eq!(markers(&env).await.len(), 20, "one marker per winner, none dangling");
+    assert_eq!(
+        markers(&env).await.len(),
+        20,
+        "one marker per winner, none dangling"
+    );
 }
 
 #[tokio::test]
@@ -93,13 +106,21 @@ async fn create_with_k_constraints_update_of_one_and_lookup_count_requests() {
         .measure(store.create(badge("acme", "007", Some("bond"))))
         .await;
     let mut b = b.unwrap();
-    assert_eq!(counts.values().sum::<u64>(), 1, "create with 2 constraints = 1: {counts:?}");
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        1,
+        "create with 2 constraints = 1: {counts:?}"
+    );
     assert_eq!(markers(&env).await.len(), 2);
 
     b.data.nickname = Some("james".into());
     let (u, counts) = env.counter.measure(store.update(&b)).await;
     let b = u.unwrap();
-    assert_eq!(counts.values().sum::<u64>(), 1, "update changing one constraint = 1: {counts:?}");
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        1,
+        "update changing one constraint = 1: {counts:?}"
+    );
 
     let (found, counts) = env
         .counter
@@ -113,7 +134,12 @@ async fn create_with_k_constraints_update_of_one_and_lookup_count_requests() {
         .await;
     assert_eq!(found.unwrap().unwrap().urn, b.urn);
     assert_eq!(counts.values().sum::<u64>(), 2);
-    assert!(Badge::find_by_nickname(store, "bond").await.unwrap().is_none());
+    assert!(
+        Badge::find_by_nickname(store, "bond")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_ok(&env).await;
 }
 
@@ -142,9 +168,17 @@ async fn marker_left_after_update_to_none() {
     env.store.update(&b).await.unwrap();
     let m = markers(&env).await;
     assert_eq!(m.len(), 1, "only the composite marker remains");
-    assert!(Badge::find_by_nickname(&env.store, "nick").await.unwrap().is_none());
+    assert!(
+        Badge::find_by_nickname(&env.store, "nick")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Someone else may now take it.
-    env.store.create(badge("o", "2", Some("nick"))).await.unwrap();
+    env.store
+        .create(badge("o", "2", Some("nick")))
+        .await
+        .unwrap();
     assert_ok(&env).await;
 }
 
@@ -155,26 +189,54 @@ async fn duplicate_allowed_on_update_within_a_scope() {
     let acct = store.create(sample::account("s")).await.unwrap();
     let other = store.create(sample::account("t")).await.unwrap();
     let u1 = store
-        .create_child(&acct, User { email: "a@x.io".into(), display_name: "A".into() })
+        .create_child(
+            &acct,
+            User {
+                email: "a@x.io".into(),
+                display_name: "A".into(),
+            },
+        )
         .await
         .unwrap();
     let mut u2 = store
-        .create_child(&acct, User { email: "b@x.io".into(), display_name: "B".into() })
+        .create_child(
+            &acct,
+            User {
+                email: "b@x.io".into(),
+                display_name: "B".into(),
+            },
+        )
         .await
         .unwrap();
     // Same email in another account is fine (scope = account).
     store
-        .create_child(&other, User { email: "A@X.io".into(), display_name: "A2".into() })
+        .create_child(
+            &other,
+            User {
+                email: "A@X.io".into(),
+                display_name: "A2".into(),
+            },
+        )
         .await
         .unwrap();
     u2.data.email = "A@x.IO".into();
     let err = store.update(&u2).await.unwrap_err();
-    assert!(matches!(&err, Error::UniqueViolation { constraint, .. } if constraint == "email"), "{err}");
+    assert!(
+        matches!(&err, Error::UniqueViolation { constraint, .. } if constraint == "email"),
+        "{err}"
+    );
     assert_eq!(holder(&err), Some(u1.urn.as_str()));
-    assert_eq!(store.get(&u2.urn).await.unwrap().data.email, "b@x.io", "nothing applied");
+    assert_eq!(
+        store.get(&u2.urn).await.unwrap().data.email,
+        "b@x.io",
+        "nothing applied"
+    );
 
     // Scope = parent: collection names are unique per account.
-    let c = JobCollection { name: "nightly".into(), description: None };
+    let c = JobCollection {
+        name: "nightly".into(),
+        description: None,
+    };
     store.create_child(&acct, c.clone()).await.unwrap();
     store.create_child(&other, c.clone()).await.unwrap();
     let err = store.create_child(&acct, c).await.unwrap_err();
@@ -185,17 +247,21 @@ async fn duplicate_allowed_on_update_within_a_scope() {
 #[tokio::test]
 async fn unchanged_value_is_not_rewritten() {
     let env = TestEnv::new().await;
-    let mut b = env
-        .store
-        .create(badge("o", "1", Some("n")))
-        .await
-        .unwrap();
+    let mut b = env.store.create(badge("o", "1", Some("n"))).await.unwrap();
     let before = markers(&env).await;
     b.data.org = "o".into(); // same value
     let (res, counts) = env.counter.measure(env.store.update(&b)).await;
     res.unwrap();
-    assert_eq!(counts.get("UpdateItem"), Some(&1), "a plain update: {counts:?}");
-    assert_eq!(counts.get("TransactWriteItems"), None, "no Put+Delete on one key");
+    assert_eq!(
+        counts.get("UpdateItem"),
+        Some(&1),
+        "a plain update: {counts:?}"
+    );
+    assert_eq!(
+        counts.get("TransactWriteItems"),
+        None,
+        "no Put+Delete on one key"
+    );
     let after = markers(&env).await;
     let created = |v: &Vec<ddbrel_runtime::Item>| {
         let mut c: Vec<String> = v
@@ -235,9 +301,15 @@ async fn the_violation_names_which_constraint_failed() {
     let store = &env.store;
     store.create(badge("o", "1", Some("n1"))).await.unwrap();
     let err = store.create(badge("o", "2", Some("n1"))).await.unwrap_err();
-    assert!(matches!(&err, Error::UniqueViolation { constraint, value, .. } if constraint == "nickname" && value == "n1"), "{err}");
+    assert!(
+        matches!(&err, Error::UniqueViolation { constraint, value, .. } if constraint == "nickname" && value == "n1"),
+        "{err}"
+    );
     let err = store.create(badge("o", "1", Some("n2"))).await.unwrap_err();
-    assert!(matches!(&err, Error::UniqueViolation { constraint, .. } if constraint == "org_badge"), "{err}");
+    assert!(
+        matches!(&err, Error::UniqueViolation { constraint, .. } if constraint == "org_badge"),
+        "{err}"
+    );
     assert_eq!(markers(&env).await.len(), 2, "failed creates leave nothing");
 }
 
@@ -254,7 +326,12 @@ async fn separator_injection_and_composite_collisions() {
     assert!(err.is_unique_violation());
     assert_eq!(markers(&env).await.len(), 5);
     assert_eq!(
-        Badge::find_by_org_badge(store, "a", "b#c").await.unwrap().unwrap().data.org,
+        Badge::find_by_org_badge(store, "a", "b#c")
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .org,
         "a"
     );
 }
@@ -269,8 +346,16 @@ async fn case_and_unicode_normalization() {
     let mut b = sample::account("y");
     b.slug = "CAFE\u{301}".into(); // E + combining acute, upper case
     let err = store.create(b).await.unwrap_err();
-    assert!(err.is_unique_violation(), "NFC + lowercase make them equal: {err}");
-    assert!(Account::find_by_slug(store, "caf\u{e9}").await.unwrap().is_some());
+    assert!(
+        err.is_unique_violation(),
+        "NFC + lowercase make them equal: {err}"
+    );
+    assert!(
+        Account::find_by_slug(store, "caf\u{e9}")
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Case-sensitive constraints (nickname) keep case apart but still normalize NFC.
     store.create(badge("o", "1", Some("Nick"))).await.unwrap();
     store.create(badge("o", "2", Some("nick"))).await.unwrap();

@@ -1,0 +1,365 @@
+//! `ddbrel`: operate a ddbrel table from the command line.
+//!
+//! With no location option it runs on the embedded engine backed by a local SQLite file, so
+//! every command works on a fresh machine; `--endpoint` points it at any DynamoDB-compatible
+//! endpoint and `--aws` at real DynamoDB.
+
+mod admin;
+mod demo;
+mod output;
+mod queries;
+mod types;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ddbrel_runtime::embedded::Engine;
+use ddbrel_runtime::{RequestCounter, Store};
+
+/// Operate a ddbrel table: demo, queries, cascading delete, integrity check and repair,
+/// export and import, migration.
+#[derive(Parser, Debug)]
+#[command(name = "ddbrel", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    location: Location,
+
+    /// Table name.
+    #[arg(long, global = true, env = "DDBREL_TABLE", default_value = "ddbrel")]
+    table: String,
+
+    /// Print one JSON object per line instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Location {
+    /// Run on the embedded engine backed by this SQLite file (the default, `./ddbrel.sqlite`).
+    #[arg(long, global = true, value_name = "PATH", conflicts_with_all = ["endpoint", "aws"])]
+    local: Option<PathBuf>,
+
+    /// Any DynamoDB-compatible endpoint, e.g. http://127.0.0.1:8000.
+    #[arg(
+        long,
+        global = true,
+        env = "DDBREL_ENDPOINT",
+        value_name = "URL",
+        conflicts_with = "aws"
+    )]
+    endpoint: Option<String>,
+
+    /// Real DynamoDB, through aws-config's standard chain.
+    #[arg(long, global = true)]
+    aws: bool,
+
+    /// AWS region (with --aws).
+    #[arg(long, global = true, requires = "aws")]
+    region: Option<String>,
+
+    /// AWS profile (with --aws).
+    #[arg(long, global = true, requires = "aws")]
+    profile: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create, describe or delete the table, or print its CloudFormation definition.
+    Table {
+        #[command(subcommand)]
+        action: TableAction,
+    },
+    /// Build sample data and walk through every access pattern with its request count.
+    Demo {
+        /// Keep the sample data (the cascade at the end then deletes one collection only).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// A resource by URN.
+    Get { urn: String },
+    /// The parent of a resource.
+    Parent { urn: String },
+    /// The children of a resource.
+    Children {
+        urn: String,
+        /// Only children of this type (Rust name, e.g. `Job`, or resource type).
+        #[arg(long = "type", value_name = "TYPE")]
+        type_: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// The members of a collection.
+    Members {
+        urn: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// The collections holding a resource (InvertedIndex, eventually consistent).
+    Collections {
+        urn: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// The ancestors of a resource, root first.
+    Ancestors { urn: String },
+    /// The authorization scope of a resource.
+    Scope { urn: String },
+    /// The resources of an account (ResourcesByAccountIndex, eventually consistent).
+    Account {
+        urn: String,
+        /// Only resources of this type.
+        #[arg(long = "type", value_name = "TYPE")]
+        type_: Option<String>,
+        /// Newest first.
+        #[arg(long)]
+        newest: bool,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Look a resource up by a unique value.
+    Find {
+        /// Entity type (Rust name or resource type).
+        #[arg(value_name = "TYPE")]
+        type_: String,
+        /// Constraint name.
+        constraint: String,
+        /// The value (several for a composite constraint).
+        #[arg(required = true)]
+        values: Vec<String>,
+        /// The account or parent URN for scoped constraints.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Delete a resource and everything that depends on it (resumable).
+    Delete {
+        urn: String,
+        /// Print what would be deleted, by kind and count, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Audit the whole table against SCHEMA.md (parallel Scan).
+    Check {
+        /// Fix what is safe to fix, and say what was done.
+        #[arg(long)]
+        repair: bool,
+        /// Parallel scan segments.
+        #[arg(long, default_value_t = 4)]
+        segments: u32,
+    },
+    /// Write the whole table as JSON lines (DynamoDB JSON).
+    Export { file: PathBuf },
+    /// Load JSON lines written by `export` (idempotent).
+    Import { file: PathBuf },
+    /// Rewrite resources written at older schema versions.
+    Migrate {
+        /// Only this type.
+        #[arg(long = "type", value_name = "TYPE")]
+        type_: Option<String>,
+        /// Parallel scan segments.
+        #[arg(long, default_value_t = 4)]
+        segments: u32,
+    },
+    /// Serve the embedded engine on a loopback port until interrupted (for other tools and
+    /// for running the test suite against a separate server).
+    Serve {
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Keep data in memory instead of the SQLite file.
+        #[arg(long)]
+        memory: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TableAction {
+    /// Create the table (fine if it exists with the same definition).
+    Create,
+    /// Show the table's status and indexes.
+    Describe,
+    /// Delete the table and everything in it.
+    Delete {
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Print the table as a CloudFormation `AWS::DynamoDB::Table` resource.
+    Definition,
+}
+
+/// Paging options.
+#[derive(Args, Debug, Clone)]
+struct PageArgs {
+    /// DynamoDB's page limit (items read).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// The cursor printed with the previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+impl PageArgs {
+    fn request(&self) -> ddbrel_runtime::PageRequest {
+        ddbrel_runtime::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+/// A user-facing failure: one line, and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    /// A failure with exit status 1.
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+    /// A failure with another exit status.
+    pub fn with_code(message: impl Into<String>, code: u8) -> Self {
+        Failure {
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+impl From<ddbrel_runtime::Error> for Failure {
+    fn from(e: ddbrel_runtime::Error) -> Self {
+        Failure::new(e.to_string())
+    }
+}
+
+/// What commands run against.
+pub struct Ctx {
+    /// The store.
+    pub store: Store,
+    /// Counts the store's requests.
+    pub counter: RequestCounter,
+    /// JSON lines output.
+    pub json: bool,
+    _engine: Option<Engine>,
+}
+
+async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure> {
+    let counter = RequestCounter::new();
+    let loc = &cli.location;
+    let (client, engine) = if loc.aws {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(r) = &loc.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &loc.profile {
+            loader = loader.profile_name(p);
+        }
+        let config = loader.load().await;
+        let conf = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(counter.clone())
+            .build();
+        (aws_sdk_dynamodb::Client::from_conf(conf), None)
+    } else if let Some(endpoint) = &loc.endpoint {
+        let conf = ddbrel_runtime::store::local_config_builder(endpoint)
+            .interceptor(counter.clone())
+            .build();
+        (aws_sdk_dynamodb::Client::from_conf(conf), None)
+    } else {
+        let path = loc
+            .local
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"));
+        let engine = Engine::file(&path).await?;
+        let conf = engine.config_builder().interceptor(counter.clone()).build();
+        (aws_sdk_dynamodb::Client::from_conf(conf), Some(engine))
+    };
+    let store = Store::new(client, cli.table.clone());
+    if engine.is_some() && create_local_table {
+        store.create_table().await?;
+    }
+    counter.reset();
+    Ok(Ctx {
+        store,
+        counter,
+        json: cli.json,
+        _engine: engine,
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    // The table commands manage the table themselves; everything else on the local engine
+    // gets the table created on first use.
+    let auto_create = !matches!(cli.command, Command::Table { .. } | Command::Serve { .. });
+    if let Command::Serve { port, memory } = &cli.command {
+        return admin::serve(&cli.location.local, *port, *memory).await;
+    }
+    let ctx = connect(&cli, auto_create).await?;
+    match cli.command {
+        Command::Table { action } => admin::table(&ctx, action).await,
+        Command::Demo { keep } => demo::run(&ctx, keep).await,
+        Command::Get { urn } => queries::get(&ctx, &urn).await,
+        Command::Parent { urn } => queries::parent(&ctx, &urn).await,
+        Command::Children { urn, type_, page } => {
+            queries::children(&ctx, &urn, type_.as_deref(), page.request()).await
+        }
+        Command::Members { urn, page } => queries::members(&ctx, &urn, page.request()).await,
+        Command::Collections { urn, page } => {
+            queries::collections(&ctx, &urn, page.request()).await
+        }
+        Command::Ancestors { urn } => queries::ancestors(&ctx, &urn).await,
+        Command::Scope { urn } => queries::scope(&ctx, &urn).await,
+        Command::Account {
+            urn,
+            type_,
+            newest,
+            page,
+        } => queries::account(&ctx, &urn, type_.as_deref(), newest, page.request()).await,
+        Command::Find {
+            type_,
+            constraint,
+            values,
+            scope,
+        } => queries::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
+        Command::Delete { urn, dry_run, yes } => admin::delete(&ctx, &urn, dry_run, yes).await,
+        Command::Check { repair, segments } => admin::check(&ctx, repair, segments).await,
+        Command::Export { file } => admin::export(&ctx, &file).await,
+        Command::Import { file } => admin::import(&ctx, &file).await,
+        Command::Migrate { type_, segments } => {
+            admin::migrate(&ctx, type_.as_deref(), segments).await
+        }
+        Command::Serve { .. } => Ok(()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ddbrel: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("ddbrel: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Printing: aligned tables for people, one JSON object per line for scripts.
+
+use serde_json::Value;
+
+/// Prints rows: with `json`, each row as an object of the columns; else an aligned table.
+pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
+    if json {
+        for row in rows {
+            let obj: serde_json::Map<String, Value> = columns
+                .iter()
+                .zip(row)
+                .map(|(c, v)| (c.to_string(), Value::String(v.clone())))
+                .collect();
+            println!("{}", Value::Object(obj));
+        }
+        return;
+    }
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.len()).collect();
+    for row in rows {
+        for (i, v) in row.iter().enumerate() {
+            widths[i] = widths[i].max(v.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(c);
+            } else {
+                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(
+        columns
+            .iter()
+            .map(|c| c.to_uppercase())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    if rows.is_empty() {
+        println!("(none)");
+    }
+}
+
+/// Prints the cursor of a page, if any.
+pub fn cursor(json: bool, cursor: &Option<String>) {
+    if let Some(c) = cursor {
+        if json {
+            println!("{}", serde_json::json!({ "cursor": c }));
+        } else {
+            println!("more: --cursor {c}");
+        }
+    }
+}
+
+/// Prints one JSON value (pretty for people, one line for scripts).
+pub fn value(json: bool, v: &Value) {
+    if json {
+        println!("{v}");
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+        );
+    }
+}

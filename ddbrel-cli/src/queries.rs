@@ -1,0 +1,178 @@
+//! The query commands.
+
+use ddbrel_runtime::codec::{self, to_plain_json};
+use ddbrel_runtime::schema::attr;
+use ddbrel_runtime::{AnyUrn, Order, PageRequest};
+
+use crate::output;
+use crate::types;
+use crate::{Ctx, Failure};
+
+/// Parses a URN given on the command line.
+pub fn urn(text: &str) -> Result<AnyUrn, Failure> {
+    AnyUrn::parse(text).map_err(|e| Failure::new(e.to_string()))
+}
+
+pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let item = ctx
+        .store
+        .get_item(u.as_str(), u.as_str())
+        .await?
+        .ok_or_else(|| Failure::new(format!("not found: {u}")))?;
+    output::value(ctx.json, &to_plain_json(&item));
+    Ok(())
+}
+
+pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let p = ctx.store.parent_of_any(&u).await?;
+    let rows: Vec<Vec<String>> = p.into_iter().map(|p| vec![p.to_string()]).collect();
+    output::rows(ctx.json, &["parent"], &rows);
+    Ok(())
+}
+
+pub async fn children(
+    ctx: &Ctx,
+    text: &str,
+    type_: Option<&str>,
+    page: PageRequest,
+) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let prefix = type_.map(types::prefix).transpose()?;
+    let p = ctx
+        .store
+        .children_any(&u, prefix.as_deref(), Order::OldestFirst, page)
+        .await?;
+    let rows: Vec<Vec<String>> = p
+        .items
+        .iter()
+        .map(|c| vec![c.resource_type().to_string(), c.to_string()])
+        .collect();
+    output::rows(ctx.json, &["type", "urn"], &rows);
+    output::cursor(ctx.json, &p.cursor);
+    Ok(())
+}
+
+pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let p = ctx.store.members_any(&u, page).await?;
+    let rows: Vec<Vec<String>> = p
+        .items
+        .iter()
+        .map(|m| vec![m.member.to_string(), m.conveys_authorization.to_string()])
+        .collect();
+    output::rows(ctx.json, &["member", "conveys_authorization"], &rows);
+    output::cursor(ctx.json, &p.cursor);
+    Ok(())
+}
+
+pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let p = ctx.store.collections_of(&u, page).await?;
+    let rows: Vec<Vec<String>> = p
+        .items
+        .iter()
+        .map(|m| {
+            vec![
+                m.collection.to_string(),
+                m.conveys_authorization.to_string(),
+            ]
+        })
+        .collect();
+    output::rows(ctx.json, &["collection", "conveys_authorization"], &rows);
+    output::cursor(ctx.json, &p.cursor);
+    Ok(())
+}
+
+pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let a = ctx.store.ancestors(&u).await?;
+    let rows: Vec<Vec<String>> = a
+        .iter()
+        .enumerate()
+        .map(|(i, a)| vec![i.to_string(), a.to_string()])
+        .collect();
+    output::rows(ctx.json, &["depth", "urn"], &rows);
+    Ok(())
+}
+
+pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let s = ctx.store.authorization_scope(&u).await?;
+    let rows: Vec<Vec<String>> = s
+        .iter()
+        .map(|a| vec![a.resource_type().to_string(), a.to_string()])
+        .collect();
+    output::rows(ctx.json, &["type", "urn"], &rows);
+    Ok(())
+}
+
+pub async fn account(
+    ctx: &Ctx,
+    text: &str,
+    type_: Option<&str>,
+    newest: bool,
+    page: PageRequest,
+) -> Result<(), Failure> {
+    let u = urn(text)?;
+    let prefix = type_.map(types::prefix).transpose()?;
+    let order = if newest {
+        Order::NewestFirst
+    } else {
+        Order::OldestFirst
+    };
+    let p = ctx
+        .store
+        .account_resources(&u, prefix.as_deref(), order, page)
+        .await?;
+    if ctx.json {
+        for item in &p.items {
+            println!("{}", to_plain_json(item));
+        }
+    } else {
+        let rows: Vec<Vec<String>> = p
+            .items
+            .iter()
+            .map(|i| {
+                vec![
+                    codec::get_s(i, attr::RESOURCE_TYPE)
+                        .unwrap_or("?")
+                        .to_string(),
+                    codec::get_s(i, "PK").unwrap_or("?").to_string(),
+                    codec::get_s(i, attr::CREATED_AT).unwrap_or("?").to_string(),
+                ]
+            })
+            .collect();
+        output::rows(false, &["type", "urn", "created"], &rows);
+    }
+    output::cursor(ctx.json, &p.cursor);
+    Ok(())
+}
+
+pub async fn find(
+    ctx: &Ctx,
+    type_: &str,
+    constraint: &str,
+    values: Vec<String>,
+    scope: Option<&str>,
+) -> Result<(), Failure> {
+    let d = types::descriptor(type_).ok_or_else(|| {
+        Failure::new(format!("unknown type {type_:?}: one of {}", types::known()))
+    })?;
+    let scope = scope.map(urn).transpose()?;
+    match ctx
+        .store
+        .find_unique_item(d, constraint, scope.as_ref(), values)
+        .await?
+    {
+        Some(item) => {
+            output::value(ctx.json, &to_plain_json(&item));
+            Ok(())
+        }
+        None => Err(Failure::new(format!(
+            "no {} holds that {constraint}",
+            d.type_name
+        ))),
+    }
+}

@@ -1,0 +1,701 @@
+//! The invariant checker checked: a table written by hand with the plain SDK, exactly as
+//! SCHEMA.md lays records out, passes; each planted corruption is reported, naming the record
+//! and the invariant; a cascade in progress (a fenced subtree) is tolerated only where the
+//! contract allows it.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue as AV;
+use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
+use ddbrel_runtime::{AccountScoped, Child, Entity, Item, Root};
+use ddbrel_tests::TestEnv;
+use ddbrel_tests::invariants::{self, Violation};
+use serde::{Deserialize, Serialize};
+
+const T0: &str = "2026-11-25T09:00:00.123Z";
+const T1: &str = "2026-11-25T10:30:00.000Z";
+
+const ACCOUNT: &str = "urn:pp:System.Account::01955550-1a2b-7c3d-8e4f-5a6b7c8d9e0f";
+const JOBS: &str = "urn:pp:System.Account.JobCollection::01955552-7e10-7a41-9c02-3f5e6d7c8b9a";
+const JOB: &str = "urn:pp:System.Account.JobCollection.Job::01955556-3cd2-7df2-b839-693fa6fbd505";
+const PROJECT: &str = "urn:pp:System.Account.Project::01955558-0b7e-7f21-a4d3-0c9e8b7a6f51";
+const ARCHIVE: &str = "urn:pp:System.Account.Project::01955559-4c1d-7e00-9a55-0d1e2f3a4b5c";
+const USER: &str = "urn:pp:System.Account.User::0195555a-42c8-7b90-8d16-e2f3a4b5c6d7";
+/// A URN of no record in the table.
+const GHOST: &str = "urn:pp:System.Account.JobCollection.Job::0195555f-0000-7000-8000-00000000dead";
+
+const SLUG_KEY: &str = "unique#System.Account#slug#global#acme";
+
+fn email_key() -> String {
+    format!("unique#System.Account.User#email#{ACCOUNT}#alice@example.com")
+}
+
+fn s(v: &str) -> AV {
+    AV::S(v.to_string())
+}
+fn n(v: i64) -> AV {
+    AV::N(v.to_string())
+}
+fn ss(v: &[&str]) -> AV {
+    AV::Ss(v.iter().map(|x| x.to_string()).collect())
+}
+fn l(v: &[&str]) -> AV {
+    AV::L(v.iter().map(|x| s(x)).collect())
+}
+
+/// A Resource record (section 5.1). `parent` is `(parent URN, ancestors)`.
+fn resource(urn: &str, parent: Option<(&str, &[&str])>, account: Option<&str>) -> Item {
+    let resource_type = urn.split(':').nth(2).unwrap();
+    let mut item: Item = HashMap::from([
+        ("PK".to_string(), s(urn)),
+        ("SK".to_string(), s(urn)),
+        ("_type".to_string(), s("Resource")),
+        ("_schemaVersion".to_string(), n(1)),
+        ("_createdAt".to_string(), s(T0)),
+        ("_updatedAt".to_string(), s(T1)),
+        ("_resourceType".to_string(), s(resource_type)),
+        ("_version".to_string(), n(2)),
+        ("name".to_string(), s("some entity field")),
+    ]);
+    if let Some((p, ancestors)) = parent {
+        item.insert("_parentUrn".into(), s(p));
+        item.insert("_ancestors".into(), l(ancestors));
+    }
+    if let Some(a) = account {
+        item.insert("_accountUrn".into(), s(a));
+    }
+    item
+}
+
+/// A ParentChildRelationship record (section 5.2).
+fn parent_child(parent: &str, child: &str) -> Item {
+    HashMap::from([
+        ("PK".to_string(), s(parent)),
+        ("SK".to_string(), s(&format!("child#{child}"))),
+        ("GSI1PK".to_string(), s(child)),
+        ("GSI1SK".to_string(), s(&format!("parent#{parent}"))),
+        ("_type".to_string(), s("ParentChildRelationship")),
+        ("_schemaVersion".to_string(), n(1)),
+        ("_createdAt".to_string(), s(T0)),
+        ("_parentUrn".to_string(), s(parent)),
+        ("_childUrn".to_string(), s(child)),
+    ])
+}
+
+/// A CollectionMembershipRelationship record (section 5.3).
+fn membership(collection: &str, member: &str, conveys: bool) -> Item {
+    HashMap::from([
+        ("PK".to_string(), s(collection)),
+        ("SK".to_string(), s(&format!("member#{member}"))),
+        ("GSI1PK".to_string(), s(member)),
+        ("GSI1SK".to_string(), s(&format!("collection#{collection}"))),
+        ("_type".to_string(), s("CollectionMembershipRelationship")),
+        ("_schemaVersion".to_string(), n(1)),
+        ("_createdAt".to_string(), s(T1)),
+        ("_collectionUrn".to_string(), s(collection)),
+        ("_memberUrn".to_string(), s(member)),
+        ("_conveysAuthorization".to_string(), AV::Bool(conveys)),
+    ])
+}
+
+/// A UniqueKeyValue record (section 5.4).
+fn marker(key: &str, owner: &str, constraint: &str) -> Item {
+    HashMap::from([
+        ("PK".to_string(), s(key)),
+        ("SK".to_string(), s(key)),
+        ("_type".to_string(), s("UniqueKeyValue")),
+        ("_schemaVersion".to_string(), n(1)),
+        ("_createdAt".to_string(), s(T0)),
+        ("_ownerUrn".to_string(), s(owner)),
+        ("_constraint".to_string(), s(constraint)),
+    ])
+}
+
+/// SCHEMA.md's running example: an Account with a unique slug; a JobCollection holding a Job;
+/// two Projects holding the Job (one conveying authorization, one not); a User with an email
+/// unique within the account.
+fn well_formed() -> Vec<Item> {
+    let mut account = resource(ACCOUNT, None, None);
+    account.insert("_uniqueKeys".into(), ss(&[SLUG_KEY]));
+    account.insert("_childCount".into(), n(4));
+    account.insert("slug".into(), s("acme"));
+
+    let mut jobs = resource(JOBS, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
+    jobs.insert("_childCount".into(), n(1));
+
+    let mut job = resource(JOB, Some((JOBS, &[ACCOUNT, JOBS])), Some(ACCOUNT));
+    job.insert("_memberOf".into(), ss(&[PROJECT, ARCHIVE]));
+    job.insert("_conveyingCollections".into(), ss(&[PROJECT]));
+
+    let mut project = resource(PROJECT, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
+    project.insert("_memberCount".into(), n(1));
+    let mut archive = resource(ARCHIVE, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
+    archive.insert("_memberCount".into(), n(1));
+
+    let mut user = resource(USER, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
+    user.insert("_uniqueKeys".into(), ss(&[&email_key()]));
+    user.insert("email".into(), s("Alice@Example.com"));
+
+    vec![
+        account,
+        jobs,
+        job,
+        project,
+        archive,
+        user,
+        parent_child(ACCOUNT, JOBS),
+        parent_child(ACCOUNT, PROJECT),
+        parent_child(ACCOUNT, ARCHIVE),
+        parent_child(ACCOUNT, USER),
+        parent_child(JOBS, JOB),
+        membership(PROJECT, JOB, true),
+        membership(ARCHIVE, JOB, false),
+        marker(SLUG_KEY, ACCOUNT, "System.Account.slug"),
+        marker(&email_key(), USER, "System.Account.User.email"),
+    ]
+}
+
+fn key_of(item: &Item) -> (String, String) {
+    let get = |k: &str| item[k].as_s().unwrap().clone();
+    (get("PK"), get("SK"))
+}
+
+/// The item with this `PK` and `SK`.
+fn find<'a>(items: &'a mut [Item], pk: &str, sk: &str) -> &'a mut Item {
+    items
+        .iter_mut()
+        .find(|i| key_of(i) == (pk.to_string(), sk.to_string()))
+        .unwrap_or_else(|| panic!("no item {pk} / {sk}"))
+}
+
+fn res<'a>(items: &'a mut [Item], urn: &str) -> &'a mut Item {
+    find(items, urn, urn)
+}
+
+fn remove(items: &mut Vec<Item>, pk: &str, sk: &str) {
+    let before = items.len();
+    items.retain(|i| key_of(i) != (pk.to_string(), sk.to_string()));
+    assert_eq!(items.len(), before - 1, "no item {pk} / {sk}");
+}
+
+async fn load(items: Vec<Item>) -> TestEnv {
+    let env = TestEnv::new().await;
+    for item in items {
+        env.raw
+            .put_item()
+            .table_name(env.store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put_item");
+    }
+    env
+}
+
+async fn violations_of(items: Vec<Item>) -> Vec<Violation> {
+    let count = items.len();
+    let env = load(items).await;
+    assert_eq!(env.scan_all().await.len(), count, "every item was written");
+    invariants::check(&env).await
+}
+
+fn render(v: &[Violation]) -> String {
+    v.iter().map(|v| format!("\n  {v}")).collect()
+}
+
+/// Asserts that `check` reports the corruption: a violation of `invariant` on `key`, whose
+/// message contains `needle`.
+#[track_caller]
+fn assert_reported(v: &[Violation], key: &str, invariant: &str, needle: &str) {
+    assert!(
+        v.iter()
+            .any(|v| v.key == key && v.invariant == invariant && v.message.contains(needle)),
+        "expected [{invariant}] {key}: …{needle}…, got:{}",
+        render(v)
+    );
+}
+
+#[tokio::test]
+async fn an_empty_table_has_no_violations() {
+    let env = TestEnv::new().await;
+    assert!(invariants::check(&env).await.is_empty());
+    invariants::assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn a_well_formed_table_has_no_violations() {
+    let env = load(well_formed()).await;
+    let v = invariants::check(&env).await;
+    assert!(v.is_empty(), "{}", render(&v));
+    invariants::assert_ok(&env).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "invariant violation(s)")]
+async fn assert_ok_panics_listing_the_violations() {
+    let mut items = well_formed();
+    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    let env = load(items).await;
+    invariants::assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn orphan_child_record() {
+    let mut items = well_formed();
+    items.push(parent_child(JOBS, GHOST));
+    res(&mut items, JOBS).insert("_childCount".into(), n(2));
+    let v = violations_of(items).await;
+    let key = format!("{JOBS} / child#{GHOST}");
+    assert_reported(&v, &key, "I1", "does not exist");
+    assert_eq!(v.len(), 1, "{}", render(&v));
+    assert!(
+        v[0].to_string().contains(&key),
+        "Display names the key: {}",
+        v[0]
+    );
+    assert!(v[0].to_string().contains("[I1]"), "{}", v[0]);
+}
+
+#[tokio::test]
+async fn child_record_whose_parent_is_missing() {
+    let mut items = well_formed();
+    items.push(parent_child(GHOST, JOB));
+    let v = violations_of(items).await;
+    let key = format!("{GHOST} / child#{JOB}");
+    assert_reported(&v, &key, "I1", "its parent");
+    assert_reported(&v, JOB, "I2", "names it as a child of");
+}
+
+#[tokio::test]
+async fn marker_without_owner() {
+    let mut items = well_formed();
+    let key = "unique#System.Account#slug#global#gone";
+    items.push(marker(
+        key,
+        "urn:pp:System.Account::0195555f-1111-7000-8000-000000000000",
+        "System.Account.slug",
+    ));
+    let v = violations_of(items).await;
+    assert_reported(&v, key, "I4", "does not exist");
+    assert_eq!(v.len(), 1, "{}", render(&v));
+}
+
+#[tokio::test]
+async fn marker_not_listed_by_its_owner() {
+    let mut items = well_formed();
+    res(&mut items, USER).remove("_uniqueKeys");
+    let v = violations_of(items).await;
+    assert_reported(&v, &email_key(), "I4", "does not list it");
+}
+
+#[tokio::test]
+async fn unique_key_without_marker() {
+    let mut items = well_formed();
+    remove(&mut items, SLUG_KEY, SLUG_KEY);
+    let v = violations_of(items).await;
+    assert_reported(&v, ACCOUNT, "I4", "no such marker");
+}
+
+#[tokio::test]
+async fn marker_scoped_to_another_account() {
+    let mut items = well_formed();
+    let key = format!("unique#System.Account.User#email#{JOBS}#bob@example.com");
+    items.push(marker(&key, USER, "System.Account.User.email"));
+    let mut keys = vec![email_key(), key.clone()];
+    keys.sort();
+    res(&mut items, USER).insert("_uniqueKeys".into(), AV::Ss(keys));
+    let v = violations_of(items).await;
+    assert_reported(&v, &key, "I4", "scope");
+}
+
+#[tokio::test]
+async fn resource_missing_its_parent_record() {
+    let mut items = well_formed();
+    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    res(&mut items, JOBS).insert("_childCount".into(), n(0));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I2", "no ParentChildRelationship record");
+    assert_eq!(v.len(), 1, "{}", render(&v));
+}
+
+#[tokio::test]
+async fn resource_whose_parent_is_missing() {
+    let mut items = well_formed();
+    let orphan = "urn:pp:System.Account.JobCollection.Job::0195555f-2222-7000-8000-000000000000";
+    items.push(resource(
+        orphan,
+        Some((GHOST, &[ACCOUNT, GHOST])),
+        Some(ACCOUNT),
+    ));
+    let v = violations_of(items).await;
+    assert_reported(&v, orphan, "I2", "does not exist");
+    assert_reported(&v, orphan, "I2", "no ParentChildRelationship record");
+}
+
+#[tokio::test]
+async fn wrong_account_urn() {
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_accountUrn".into(), s(JOBS));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I5", &format!("expected {ACCOUNT}"));
+}
+
+#[tokio::test]
+async fn account_urn_on_a_root_or_a_marker() {
+    let mut items = well_formed();
+    res(&mut items, ACCOUNT).insert("_accountUrn".into(), s(ACCOUNT));
+    find(&mut items, SLUG_KEY, SLUG_KEY).insert("_accountUrn".into(), s(ACCOUNT));
+    let v = violations_of(items).await;
+    assert_reported(&v, ACCOUNT, "I5", "no parent");
+    assert_reported(&v, SLUG_KEY, "I5", "_accountUrn");
+}
+
+#[tokio::test]
+async fn wrong_ancestors() {
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I3", "the parent's _ancestors + parent");
+}
+
+#[tokio::test]
+async fn member_of_mismatch() {
+    // A collection listed without a membership record.
+    let mut items = well_formed();
+    remove(&mut items, ARCHIVE, &format!("member#{JOB}"));
+    res(&mut items, ARCHIVE).insert("_memberCount".into(), n(0));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I6", &format!("_memberOf lists [{ARCHIVE}]"));
+    assert_eq!(v.len(), 1, "{}", render(&v));
+
+    // A membership record the member does not list.
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_memberOf".into(), ss(&[PROJECT]));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I6", &format!("_memberOf lacks [{ARCHIVE}]"));
+}
+
+#[tokio::test]
+async fn conveying_collections_mismatch() {
+    let mut items = well_formed();
+    find(&mut items, ARCHIVE, &format!("member#{JOB}"))
+        .insert("_conveysAuthorization".into(), AV::Bool(true));
+    let v = violations_of(items).await;
+    assert_reported(
+        &v,
+        JOB,
+        "I6",
+        &format!("_conveyingCollections lacks [{ARCHIVE}]"),
+    );
+
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_conveyingCollections".into(), ss(&[PROJECT, JOBS]));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I6", "are not in _memberOf");
+}
+
+#[tokio::test]
+async fn membership_with_a_missing_member() {
+    let mut items = well_formed();
+    items.push(membership(PROJECT, GHOST, true));
+    res(&mut items, PROJECT).insert("_memberCount".into(), n(2));
+    let v = violations_of(items).await;
+    assert_reported(
+        &v,
+        &format!("{PROJECT} / member#{GHOST}"),
+        "I1",
+        "its member",
+    );
+    assert_eq!(v.len(), 1, "{}", render(&v));
+}
+
+#[tokio::test]
+async fn counts_below_or_above_the_records() {
+    let mut items = well_formed();
+    res(&mut items, ACCOUNT).insert("_childCount".into(), n(3));
+    res(&mut items, PROJECT).insert("_memberCount".into(), n(5));
+    let v = violations_of(items).await;
+    assert_reported(&v, ACCOUNT, "counts", "below the 4 child# records");
+    assert_reported(&v, PROJECT, "counts", "_memberCount is 5, but there are 1");
+    assert_eq!(v.len(), 2, "{}", render(&v));
+}
+
+#[tokio::test]
+async fn index_keys_on_the_wrong_records() {
+    let mut items = well_formed();
+    res(&mut items, USER).insert("GSI1PK".into(), s(USER));
+    find(&mut items, SLUG_KEY, SLUG_KEY).insert("GSI1SK".into(), s("x"));
+    let v = violations_of(items).await;
+    assert_reported(&v, USER, "I7", "carries GSI1PK");
+    assert_reported(&v, SLUG_KEY, "I7", "carries GSI1SK");
+}
+
+#[tokio::test]
+async fn common_attributes_and_formats() {
+    let mut items = well_formed();
+    res(&mut items, USER).insert("_createdAt".into(), s("2026-11-25T09:00:00Z"));
+    res(&mut items, PROJECT).remove("_schemaVersion");
+    res(&mut items, ARCHIVE).insert("_schemaVersion".into(), s("1"));
+    find(&mut items, SLUG_KEY, SLUG_KEY).insert("_schemaVersion".into(), n(2));
+    res(&mut items, JOBS).insert("_resourceType".into(), s("System.Account.Job"));
+    find(&mut items, ACCOUNT, &format!("child#{USER}"))
+        .insert("GSI1SK".into(), s(&format!("parent#{JOBS}")));
+    res(&mut items, JOB).insert("_bogus".into(), s("x"));
+    res(&mut items, JOB).insert("_version".into(), n(0));
+    res(&mut items, JOB).insert("_updatedAt".into(), s("2020-01-01T00:00:00.000Z"));
+    let v = violations_of(items).await;
+    assert_reported(&v, USER, "record", "YYYY-MM-DDTHH:MM:SS.mmmZ");
+    assert_reported(&v, PROJECT, "record", "missing attribute _schemaVersion");
+    assert_reported(&v, ARCHIVE, "record", "_schemaVersion is S, not N");
+    assert_reported(
+        &v,
+        SLUG_KEY,
+        "record",
+        "_schemaVersion of a UniqueKeyValue is 1",
+    );
+    assert_reported(&v, JOBS, "I8", "_resourceType");
+    assert_reported(&v, &format!("{ACCOUNT} / child#{USER}"), "record", "GSI1SK");
+    assert_reported(&v, JOB, "record", "_bogus");
+    assert_reported(&v, JOB, "I8", "_version is 0");
+    assert_reported(&v, JOB, "I8", "after _updatedAt");
+}
+
+#[tokio::test]
+async fn unknown_type_and_missing_type() {
+    let mut items = well_formed();
+    res(&mut items, USER).insert("_type".into(), s("Resorce"));
+    res(&mut items, PROJECT).remove("_type");
+    let v = violations_of(items).await;
+    assert_reported(&v, USER, "record", "unknown _type");
+    assert_reported(&v, PROJECT, "record", "missing attribute _type");
+}
+
+#[tokio::test]
+async fn mixed_declarations_within_one_type() {
+    let mut items = well_formed();
+    // A second Project without _accountUrn.
+    let p3 = "urn:pp:System.Account.Project::0195555f-3333-7000-8000-000000000000";
+    items.push(resource(p3, Some((ACCOUNT, &[ACCOUNT])), None));
+    items.push(parent_child(ACCOUNT, p3));
+    res(&mut items, ACCOUNT).insert("_childCount".into(), n(5));
+    let v = violations_of(items).await;
+    assert_reported(&v, "type System.Account.Project", "I5", "others none");
+    assert_eq!(v.len(), 1, "{}", render(&v));
+}
+
+/// A cascade of `JOBS` under way: the fence is set, the memberships crossing the boundary are
+/// gone together with their outside ends' counts, and the sweep is part-way.
+fn mid_cascade() -> Vec<Item> {
+    let mut items = well_formed();
+    res(&mut items, JOBS).insert("_deleting".into(), s(T1));
+    remove(&mut items, PROJECT, &format!("member#{JOB}"));
+    remove(&mut items, ARCHIVE, &format!("member#{JOB}"));
+    res(&mut items, PROJECT).insert("_memberCount".into(), n(0));
+    res(&mut items, ARCHIVE).insert("_memberCount".into(), n(0));
+    items
+}
+
+#[tokio::test]
+async fn a_fenced_subtree_may_be_half_deleted() {
+    // The job still lists collections whose records are gone (I6 inside the fence).
+    let v = violations_of(mid_cascade()).await;
+    assert!(v.is_empty(), "{}", render(&v));
+
+    // The job is gone, its parent-child record is not yet (I1, and the count, inside).
+    let mut items = mid_cascade();
+    remove(&mut items, JOB, JOB);
+    let v = violations_of(items).await;
+    assert!(v.is_empty(), "{}", render(&v));
+
+    // The job's record is gone too; the fenced root's count is stale.
+    let mut items = mid_cascade();
+    remove(&mut items, JOB, JOB);
+    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    let v = violations_of(items).await;
+    assert!(v.is_empty(), "{}", render(&v));
+
+    // A fenced descendant: its marker is gone before it (I4 inside).
+    let mut items = well_formed();
+    res(&mut items, ACCOUNT).insert("_deleting".into(), s(T1));
+    remove(&mut items, &email_key(), &email_key());
+    let v = violations_of(items).await;
+    assert!(v.is_empty(), "{}", render(&v));
+}
+
+#[tokio::test]
+async fn a_fence_excuses_nothing_outside_its_subtree_nor_any_layout_rule() {
+    // Outside the subtree: the collection's count must have been decremented.
+    let mut items = mid_cascade();
+    res(&mut items, PROJECT).insert("_memberCount".into(), n(1));
+    let v = violations_of(items).await;
+    assert_reported(&v, PROJECT, "counts", "_memberCount is 1, but there are 0");
+    assert_eq!(v.len(), 1, "{}", render(&v));
+
+    // Inside the subtree: I3, I5 and record layouts still hold; a marker never outlives its
+    // owner; a count is never below the records.
+    let mut items = mid_cascade();
+    res(&mut items, JOB).insert("_accountUrn".into(), s(JOBS));
+    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    res(&mut items, JOBS).insert("_childCount".into(), n(0));
+    res(&mut items, JOBS).insert("_deleting".into(), s("yesterday"));
+    items.push(marker(
+        "unique#System.Account.JobCollection.Job#name#global#x",
+        GHOST,
+        "System.Account.JobCollection.Job.name",
+    ));
+    let v = violations_of(items).await;
+    assert_reported(&v, JOB, "I5", "expected");
+    assert_reported(&v, JOB, "I3", "_ancestors");
+    assert_reported(&v, JOBS, "counts", "below");
+    assert_reported(&v, JOBS, "record", "_deleting");
+    assert_reported(
+        &v,
+        "unique#System.Account.JobCollection.Job#name#global#x",
+        "I4",
+        "does not exist",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checker agrees with the store: what the runtime writes passes.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Folder {
+    name: String,
+}
+static FOLDER: EntityDescriptor = EntityDescriptor {
+    type_name: "Folder",
+    resource_type: "Test.Folder",
+    domain: "pp",
+    schema_version: 1,
+    parent: None,
+    account_scoped: false,
+    unique: &[UniqueConstraint {
+        name: "name",
+        fields: &["name"],
+        scope: UniqueScope::Global,
+        case_insensitive: true,
+    }],
+    collection: None,
+    fields: &["name"],
+};
+impl Entity for Folder {
+    const RESOURCE_TYPE: &'static str = "Test.Folder";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = false;
+    fn descriptor() -> &'static EntityDescriptor {
+        &FOLDER
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        vec![Some(vec![self.name.clone()])]
+    }
+}
+impl Root for Folder {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Doc {
+    title: String,
+}
+static DOC: EntityDescriptor = EntityDescriptor {
+    type_name: "Doc",
+    resource_type: "Test.Folder.Doc",
+    domain: "pp",
+    schema_version: 1,
+    parent: Some("Test.Folder"),
+    account_scoped: true,
+    unique: &[UniqueConstraint {
+        name: "title",
+        fields: &["title"],
+        scope: UniqueScope::Account,
+        case_insensitive: false,
+    }],
+    collection: None,
+    fields: &["title"],
+};
+impl Entity for Doc {
+    const RESOURCE_TYPE: &'static str = "Test.Folder.Doc";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = true;
+    fn descriptor() -> &'static EntityDescriptor {
+        &DOC
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        vec![Some(vec![self.title.clone()])]
+    }
+}
+impl Child for Doc {
+    type Parent = Folder;
+}
+impl AccountScoped for Doc {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Page {
+    number: u32,
+}
+static PAGE: EntityDescriptor = EntityDescriptor {
+    type_name: "Page",
+    resource_type: "Test.Folder.Doc.Page",
+    domain: "pp",
+    schema_version: 1,
+    parent: Some("Test.Folder.Doc"),
+    account_scoped: true,
+    unique: &[],
+    collection: None,
+    fields: &["number"],
+};
+impl Entity for Page {
+    const RESOURCE_TYPE: &'static str = "Test.Folder.Doc.Page";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = true;
+    fn descriptor() -> &'static EntityDescriptor {
+        &PAGE
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        Vec::new()
+    }
+}
+impl Child for Page {
+    type Parent = Doc;
+}
+impl AccountScoped for Page {}
+
+#[tokio::test]
+async fn what_the_store_writes_passes() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let folder = store
+        .create(Folder {
+            name: "Reports".into(),
+        })
+        .await
+        .unwrap();
+    let doc = store
+        .create_child(&folder, Doc { title: "Q1".into() })
+        .await
+        .unwrap();
+    let mut pages = Vec::new();
+    for number in 1..=3 {
+        pages.push(store.create_child(&doc, Page { number }).await.unwrap());
+    }
+    invariants::assert_ok(&env).await;
+
+    // A unique value changes: the markers follow.
+    let mut doc = store.get(&doc.urn).await.unwrap();
+    doc.data.title = "Q2".into();
+    let doc = store.update(&doc).await.unwrap();
+    invariants::assert_ok(&env).await;
+
+    // A leaf goes, then the whole tree.
+    let page = store.get(&pages[0].urn).await.unwrap();
+    store.delete(&page).await.unwrap();
+    invariants::assert_ok(&env).await;
+    let doc = store.get(&doc.urn).await.unwrap();
+    assert_eq!(doc.meta.child_count, 2);
+    let folder = store.get(&folder.urn).await.unwrap();
+    store.delete(&folder).await.unwrap();
+    invariants::assert_ok(&env).await;
+    assert!(env.scan_all().await.is_empty());
+}

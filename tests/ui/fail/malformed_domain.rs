@@ -1,0 +1,10 @@
+use ddbrel_runtime::Entity;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Entity)]
+#[urn(type = "System.Widget", domain = "My_Domain")]
+pub struct Widget {
+    pub name: String,
+}
+
+fn main() {}
