@@ -536,7 +536,7 @@ impl Store {
             }
             tx.delete(self, parent.as_str(), &sk, None, None, None)?;
         }
-        for ((collection, member), _) in &closure.memberships {
+        for (collection, member) in closure.memberships.keys() {
             let sk = member_sk(member);
             if !touch(collection.as_str(), &sk) {
                 return Ok(None);

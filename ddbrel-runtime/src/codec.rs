@@ -239,7 +239,7 @@ pub fn decode_meta(item: &Item) -> Result<(AnyUrn, String, ResourceMeta)> {
             Some(_) => Some(get_ts(item, attr::DELETING)?),
         },
     };
-    if meta.parent.is_some() != !meta.ancestors.is_empty()
+    if meta.parent.is_some() == meta.ancestors.is_empty()
         || meta.ancestors.last() != meta.parent.as_ref()
     {
         return Err(Error::invalid_item(

@@ -329,10 +329,7 @@ impl Store {
     /// marker is deleted (conditioned on being held by this resource), the new one put
     /// (conditioned on being free). A stale version is [`Error::Conflict`].
     #[instrument(name = "ddbrel.update", skip_all, fields(urn = %stored.urn, version = stored.meta.version))]
-    pub async fn update<E: Entity>(&self, stored: &Stored<E>) -> Result<Stored<E>>
-    where
-        E: Clone,
-    {
+    pub async fn update<E: Entity + Clone>(&self, stored: &Stored<E>) -> Result<Stored<E>> {
         let urn_s = stored.urn.as_str();
         let now = time::now();
         let markers = unique::markers_for(

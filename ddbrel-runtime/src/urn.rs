@@ -21,6 +21,10 @@ use crate::entity::Entity;
 /// The default URN domain.
 pub const DEFAULT_DOMAIN: &str = "pp";
 
+/// The longest URN, in bytes: the longest key that embeds one is `GSI1SK` =
+/// `collection#` + URN, and a sort key holds at most 1024 bytes.
+pub const MAX_URN_BYTES: usize = 1024 - "collection#".len();
+
 /// Which part of a URN is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UrnPart {
@@ -227,6 +231,16 @@ impl AnyUrn {
         validate_resource_type(resource_type)
             .map_err(|r| UrnError::new(&text, UrnPart::ResourceType, r))?;
         check_uuid(id).map_err(|r| UrnError::new(&text, UrnPart::ResourceId, r))?;
+        if text.len() > MAX_URN_BYTES {
+            return Err(UrnError::new(
+                &text,
+                UrnPart::Structure,
+                format!(
+                    "{} bytes long; a URN holds at most {MAX_URN_BYTES} bytes to fit DynamoDB's key limits",
+                    text.len()
+                ),
+            ));
+        }
         Ok(AnyUrn {
             domain_end: 4 + domain.len(),
             type_end: 4 + domain.len() + 1 + resource_type.len(),
@@ -240,6 +254,15 @@ impl AnyUrn {
         let err = |part, reason: String| UrnError::new(input, part, reason);
         if input.is_empty() {
             return Err(err(UrnPart::Structure, "empty string".into()));
+        }
+        if input.len() > MAX_URN_BYTES {
+            return Err(err(
+                UrnPart::Structure,
+                format!(
+                    "{} bytes long; a URN holds at most {MAX_URN_BYTES} bytes to fit DynamoDB's key limits",
+                    input.len()
+                ),
+            ));
         }
         if let Some((i, c)) = input.char_indices().find(|(_, c)| !c.is_ascii()) {
             return Err(err(
@@ -379,7 +402,9 @@ impl<E: Entity> Urn<E> {
     /// A new URN with a fresh UUID v7 id.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self::from_id(Uuid::now_v7()).expect("Uuid::now_v7 is always version 7, RFC variant")
+        Self::from_id(Uuid::now_v7()).expect(
+            "now_v7 ids are version 7 with the RFC variant, and #[derive(Entity)] bounds the type length",
+        )
     }
     /// The URN of `E` with this id (which must be a version 7 UUID).
     pub fn from_id(id: Uuid) -> Result<Self, UrnError> {
