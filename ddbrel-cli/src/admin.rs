@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ddbrel_runtime::codec::{from_dynamodb_json, to_dynamodb_json};
 use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::{DeleteOptions, Progress, schema};
+use ddbrel_runtime::{DeleteOptions, Progress, integrity, schema};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::queries::urn;
@@ -38,7 +38,7 @@ pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
     match action {
         TableAction::Create => {
             store.create_table().await?;
-            println!("table {} is ready", store.table());
+            say!("table {} is ready", store.table());
         }
         TableAction::Describe => {
             let d = store.describe_table().await?;
@@ -64,7 +64,7 @@ pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
                 return Err(Failure::new("not deleted"));
             }
             store.delete_table().await?;
-            println!("table {} deleted", store.table());
+            say!("table {} deleted", store.table());
         }
         TableAction::Definition => {
             let mut resources = serde_json::Map::new();
@@ -146,29 +146,50 @@ pub async fn delete(ctx: &Ctx, text: &str, dry_run: bool, yes: bool) -> Result<(
     Ok(())
 }
 
-pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
-    let audit = ddbrel_runtime::integrity::audit(&ctx.store, segments).await?;
+/// Prints an audit's findings (a table, or one JSON object per finding) and a summary line.
+fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
     let rows: Vec<Vec<String>> = audit
         .findings
         .iter()
         .map(|f| {
             vec![
                 f.kind.as_str().to_string(),
+                f.invariant.to_string(),
+                if f.repairable() { "yes" } else { "no" }.to_string(),
                 f.key.clone(),
                 f.message.clone(),
             ]
         })
         .collect();
-    if !audit.findings.is_empty() || ctx.json {
-        output::rows(ctx.json, &["finding", "key", "detail"], &rows);
+    if !rows.is_empty() {
+        output::rows(
+            ctx.json,
+            &["finding", "invariant", "repairable", "key", "detail"],
+            &rows,
+        );
     }
-    if !ctx.json {
-        println!(
-            "checked {} records: {} findings",
+    let repairable = audit.findings.iter().filter(|f| f.repairable()).count();
+    if ctx.json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "checked": audit.records,
+                "findings": audit.findings.len(),
+                "repairable": repairable,
+            })
+        );
+    } else {
+        say!(
+            "checked {} records: {} findings ({repairable} repairable)",
             audit.records,
             audit.findings.len()
         );
     }
+}
+
+pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
+    let audit = integrity::audit(&ctx.store, segments).await?;
+    print_audit(ctx, &audit);
     if audit.findings.is_empty() {
         return Ok(());
     }
@@ -181,18 +202,29 @@ pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure
             3,
         ));
     }
-    let done = ddbrel_runtime::integrity::repair(&ctx.store, &audit).await?;
+    let done = integrity::repair(&ctx.store, &audit).await?;
     for action in &done.actions {
         if ctx.json {
-            println!("{}", serde_json::json!({ "repaired": action }));
+            say!("{}", serde_json::json!({ "repaired": action }));
         } else {
-            println!("repaired: {action}");
+            say!("repaired: {action}");
         }
     }
-    let after = ddbrel_runtime::integrity::audit(&ctx.store, segments).await?;
+    for line in &done.skipped {
+        if ctx.json {
+            say!("{}", serde_json::json!({ "not_repaired": line }));
+        } else {
+            say!("not repaired: {line}");
+        }
+    }
+    let after = integrity::audit(&ctx.store, segments).await?;
+    if !ctx.json {
+        say!("after the repair:");
+    }
+    print_audit(ctx, &after);
     if after.findings.is_empty() {
         if !ctx.json {
-            println!("the table is consistent");
+            say!("the table is consistent");
         }
         Ok(())
     } else {
@@ -244,7 +276,7 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     out.flush()
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", file.display())))?;
     pb.finish_and_clear();
-    println!("exported {n} records to {}", file.display());
+    say!("exported {n} records to {}", file.display());
     Ok(())
 }
 
@@ -274,7 +306,7 @@ pub async fn import(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     };
     ctx.store.batch_put(items, &tick).await?;
     pb.finish_and_clear();
-    println!("imported {total} records into {}", ctx.store.table());
+    say!("imported {total} records into {}", ctx.store.table());
     Ok(())
 }
 
@@ -324,8 +356,8 @@ pub async fn serve(local: &Option<PathBuf>, port: u16, memory: bool) -> Result<(
             .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"));
         Engine::file_on(&path, port).await?
     };
-    println!("serving the embedded engine on {}", engine.endpoint());
-    println!("press Ctrl-C to stop");
+    say!("serving the embedded engine on {}", engine.endpoint());
+    say!("press Ctrl-C to stop");
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Failure::new(format!("cannot wait for Ctrl-C: {e}")))?;

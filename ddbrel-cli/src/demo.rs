@@ -31,7 +31,7 @@ impl Step<'_> {
             .collect::<Vec<_>>()
             .join(" + ");
         if self.ctx.json {
-            println!(
+            say!(
                 "{}",
                 serde_json::json!({
                     "step": self.n, "what": what, "requests": requests,
@@ -39,9 +39,9 @@ impl Step<'_> {
                 })
             );
         } else {
-            println!("{:>2}. {what}", self.n);
-            println!("    {detail}");
-            println!("    requests: {requests} ({ops})",);
+            say!("{:>2}. {what}", self.n);
+            say!("    {detail}");
+            say!("    requests: {requests} ({ops})",);
         }
     }
 }
@@ -67,7 +67,7 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
         .to_string();
     let slug = format!("acme-{}", &tag[tag.len() - 6..]);
     if !ctx.json {
-        println!("ddbrel demo on table {} (slug {slug})\n", store.table());
+        say!("ddbrel demo on table {} (slug {slug})\n", store.table());
     }
 
     step.begin();
@@ -303,7 +303,7 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
         ),
     );
     if !ctx.json {
-        println!(
+        say!(
             "\ndone{}",
             if keep {
                 format!("; the account {} is kept", account.urn)

@@ -11,7 +11,7 @@ pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
                 .zip(row)
                 .map(|(c, v)| (c.to_string(), Value::String(v.clone())))
                 .collect();
-            println!("{}", Value::Object(obj));
+            say!("{}", Value::Object(obj));
         }
         return;
     }
@@ -30,7 +30,7 @@ pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{c:<w$}  ", w = widths[i]));
             }
         }
-        println!("{}", out.trim_end());
+        say!("{}", out.trim_end());
     };
     line(
         columns
@@ -45,7 +45,7 @@ pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
         line(row.iter().map(String::as_str).collect());
     }
     if rows.is_empty() {
-        println!("(none)");
+        say!("(none)");
     }
 }
 
@@ -53,9 +53,9 @@ pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
 pub fn cursor(json: bool, cursor: &Option<String>) {
     if let Some(c) = cursor {
         if json {
-            println!("{}", serde_json::json!({ "cursor": c }));
+            say!("{}", serde_json::json!({ "cursor": c }));
         } else {
-            println!("more: --cursor {c}");
+            say!("more: --cursor {c}");
         }
     }
 }
@@ -63,11 +63,21 @@ pub fn cursor(json: bool, cursor: &Option<String>) {
 /// Prints one JSON value (pretty for people, one line for scripts).
 pub fn value(json: bool, v: &Value) {
     if json {
-        println!("{v}");
+        say!("{v}");
     } else {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
         );
+    }
+}
+
+/// Writes one line to stdout; if the reader has gone away (a closed pipe), exits quietly with
+/// success, as `head` expects.
+pub fn write_line(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        std::process::exit(0);
     }
 }

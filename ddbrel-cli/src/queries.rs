@@ -128,7 +128,7 @@ pub async fn account(
         .await?;
     if ctx.json {
         for item in &p.items {
-            println!("{}", to_plain_json(item));
+            say!("{}", to_plain_json(item));
         }
     } else {
         let rows: Vec<Vec<String>> = p

@@ -152,6 +152,22 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A write was sent but its outcome is unknown (the connection failed or the response was
+    /// lost) and retrying with the same ClientRequestToken did not settle it within the retry
+    /// budget. A transaction is applied entirely or not at all; reading the resource tells
+    /// which. Retrying the operation is safe.
+    #[error(
+        "{operation}: outcome unknown after {attempts} attempts (applied entirely or not at all; read to find out, retrying is safe)"
+    )]
+    OutcomeUnknown {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        #[source]
+        source: BoxError,
+    },
     /// A bulk operation stopped part way; `applied` writes landed, `remaining` did not.
     #[error("{operation} stopped part way: {applied} applied, {remaining} not applied")]
     Incomplete {
@@ -189,6 +205,20 @@ pub enum Error {
     },
 }
 
+/// An error and its sources, each by its Display, joined with `: ` (repeats dropped).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
 fn fmt_version(v: Option<u64>) -> String {
     v.map_or_else(|| "no item".to_string(), |v| v.to_string())
 }
@@ -218,7 +248,10 @@ impl Error {
     }
     /// The request may succeed if retried later (throttling, or a bulk operation cut short).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Throttled { .. } | Error::Incomplete { .. })
+        matches!(
+            self,
+            Error::Throttled { .. } | Error::Incomplete { .. } | Error::OutcomeUnknown { .. }
+        )
     }
 
     pub(crate) fn service<E>(operation: &'static str, e: E) -> Error
@@ -227,7 +260,7 @@ impl Error {
     {
         Error::Service {
             operation,
-            message: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+            message: error_chain(&e),
             source: Box::new(e),
         }
     }

@@ -35,7 +35,7 @@ pub use entity::{
     Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
-pub use metrics::RequestCounter;
+pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
 pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;

@@ -193,6 +193,7 @@ impl Store {
 
         if meta.parent.is_none() && markers.is_empty() {
             // A lone root: one PutItem.
+            let sent = item.clone();
             let res = self
                 .client
                 .put_item()
@@ -211,6 +212,18 @@ impl Store {
                     if e.as_service_error()
                         .is_some_and(|s| s.is_conditional_check_failed_exception())
                     {
+                        // The SDK retries a request whose response was lost; if an earlier
+                        // attempt of this very create landed, the item is ours: same
+                        // `_createdAt` to the millisecond, same fields.
+                        if let Some(existing) = self.get_item(urn_s, urn_s).await?
+                            && same_item(&existing, &sent)
+                        {
+                            return Ok(Stored {
+                                urn: urn.clone(),
+                                data,
+                                meta: meta.clone(),
+                            });
+                        }
                         Err(Error::AlreadyExists {
                             urn: urn_s.to_string(),
                         })
@@ -429,7 +442,14 @@ impl Store {
                 Err(e) => match e.as_service_error() {
                     Some(
                         aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                    ) => Err(write_failure(urn_s, stored.meta.version, c.item())),
+                    ) => {
+                        // An earlier attempt of this very update landed (the SDK retried
+                        // after a lost response): the item holds our version and timestamp.
+                        if c.item().is_some_and(|old| is_our_update(old, new_version, &now)) {
+                            return Ok(updated);
+                        }
+                        Err(write_failure(urn_s, stored.meta.version, c.item()))
+                    }
                     _ => Err(self.map_sdk_error("UpdateItem", e)),
                 },
             };
@@ -549,6 +569,29 @@ pub(crate) fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// Whether two items are equal, sets compared as sets.
+fn same_item(a: &Item, b: &Item) -> bool {
+    fn norm(v: &AttributeValue) -> AttributeValue {
+        match v {
+            AttributeValue::Ss(s) => {
+                let mut s = s.clone();
+                s.sort();
+                AttributeValue::Ss(s)
+            }
+            other => other.clone(),
+        }
+    }
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| norm(v) == norm(w)))
+}
+
+/// Whether an item is the result of our own update (version and timestamp we wrote).
+fn is_our_update(item: &Item, new_version: u64, now: &jiff::Timestamp) -> bool {
+    codec::get_u64(item, attr::VERSION).ok() == Some(new_version)
+        && codec::get_s(item, attr::UPDATED_AT).ok() == Some(time::format(*now).as_str())
 }
 
 /// The error for a failed conditional write of a resource, from the item as it was.

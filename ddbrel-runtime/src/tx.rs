@@ -226,45 +226,63 @@ impl Tx {
                 Ok(_) => return Ok(TxOutcome::Applied),
                 Err(e) => e,
             };
-            let retry = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(ex)) => {
-                    let reasons: Vec<Cancelled> = ex
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| Cancelled {
-                            code: r.code().filter(|c| *c != "None").map(str::to_string),
-                            item: r.item().cloned(),
-                        })
-                        .collect();
-                    let conflict = reasons.iter().any(|r| {
-                        matches!(
-                            r.code.as_deref(),
-                            Some("TransactionConflict")
-                                | Some("ThrottlingError")
-                                | Some("ProvisionedThroughputExceeded")
-                        )
-                    });
-                    let condition = reasons.iter().any(Cancelled::condition_failed);
-                    if condition || !conflict {
-                        if condition {
-                            return Ok(TxOutcome::Cancelled(reasons));
+            // Not sent at all: nothing to retry.
+            if matches!(
+                err,
+                aws_sdk_dynamodb::error::SdkError::ConstructionFailure(_)
+            ) {
+                return Err(Error::service("TransactWriteItems", err));
+            }
+            // Sent, but the outcome is unknown (timeout, connection lost, unreadable response):
+            // retrying with the same ClientRequestToken is safe, DynamoDB applies it once.
+            let ambiguous = err.as_service_error().is_none();
+            let retry = ambiguous
+                || match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(ex)) => {
+                        let reasons: Vec<Cancelled> = ex
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| Cancelled {
+                                code: r.code().filter(|c| *c != "None").map(str::to_string),
+                                item: r.item().cloned(),
+                            })
+                            .collect();
+                        let conflict = reasons.iter().any(|r| {
+                            matches!(
+                                r.code.as_deref(),
+                                Some("TransactionConflict")
+                                    | Some("ThrottlingError")
+                                    | Some("ProvisionedThroughputExceeded")
+                            )
+                        });
+                        let condition = reasons.iter().any(Cancelled::condition_failed);
+                        if condition || !conflict {
+                            if condition {
+                                return Ok(TxOutcome::Cancelled(reasons));
+                            }
+                            return Err(Error::service("TransactWriteItems", err));
                         }
-                        return Err(Error::service("TransactWriteItems", err));
+                        true
                     }
-                    true
-                }
-                Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
-                Some(TransactWriteItemsError::ProvisionedThroughputExceededException(_))
-                | Some(TransactWriteItemsError::RequestLimitExceeded(_)) => true,
-                Some(TransactWriteItemsError::ResourceNotFoundException(_)) => {
-                    return Err(Error::TableNotFound {
-                        table: store.table().to_string(),
-                    });
-                }
-                _ => false,
-            };
+                    Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
+                    Some(TransactWriteItemsError::ProvisionedThroughputExceededException(_))
+                    | Some(TransactWriteItemsError::RequestLimitExceeded(_)) => true,
+                    Some(TransactWriteItemsError::ResourceNotFoundException(_)) => {
+                        return Err(Error::TableNotFound {
+                            table: store.table().to_string(),
+                        });
+                    }
+                    _ => false,
+                };
             attempt += 1;
             if !retry || attempt >= policy.max_attempts {
+                if ambiguous {
+                    return Err(Error::OutcomeUnknown {
+                        operation: "TransactWriteItems",
+                        attempts: attempt,
+                        source: Box::new(err),
+                    });
+                }
                 if retry {
                     return Err(Error::Throttled {
                         operation: "TransactWriteItems",
@@ -273,6 +291,11 @@ impl Tx {
                 }
                 return Err(Error::service("TransactWriteItems", err));
             }
+            tracing::debug!(
+                attempt,
+                ambiguous,
+                "retrying TransactWriteItems with the same token"
+            );
             tokio::time::sleep(policy.backoff(attempt)).await;
         }
     }

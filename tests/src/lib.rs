@@ -42,7 +42,13 @@ impl TestEnv {
             .interceptor(faults.clone())
             .build();
         let table = format!("ddbrel-test-{}", uuid::Uuid::now_v7().simple());
-        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+        // Retries as in production, with short backoffs so fault tests stay quick.
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+            .with_retry_policy(ddbrel_runtime::RetryPolicy {
+                max_attempts: 10,
+                base: std::time::Duration::from_millis(1),
+                cap: std::time::Duration::from_millis(20),
+            });
         store.create_table().await.expect("create the table");
         let raw = aws_sdk_dynamodb::Client::from_conf(
             ddbrel_runtime::store::local_config_builder(&endpoint).build(),

@@ -1,0 +1,248 @@
+//! The fault suite: what DynamoDB does under load and no local engine reproduces, injected in
+//! the SDK client against the real engine. Nothing may be lost or applied twice, and when the
+//! retry budget runs out the error says what was and was not applied.
+
+use ddbrel_runtime::{DeleteOptions, Entity, Error, PageRequest, RetryPolicy, Root};
+use ddbrel_tests::TestEnv;
+use ddbrel_tests::faults::Fault;
+use ddbrel_tests::invariants::assert_ok;
+use ddbrel_tests::sample::{self, build_tree, job};
+use entities::{Job, Label};
+use serde::{Deserialize, Serialize};
+
+/// A root without unique constraints: created with a plain PutItem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Entity)]
+#[urn(type = "Test.Plain")]
+struct Plain {
+    n: u32,
+}
+
+fn _is_root<T: Root>() {}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried_and_applied_once() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let account = store.create(sample::account("t")).await.unwrap();
+    let col = store
+        .create_child(
+            &account,
+            entities::JobCollection {
+                name: "c".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    for fault in [Fault::Throttle, Fault::ServerError] {
+        env.faults.inject("TransactWriteItems", 1, 2, fault);
+        let (j, counts) = env
+            .counter
+            .measure(store.create_child(&col, job("x")))
+            .await;
+        let j = j.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        env.faults.disarm();
+        assert_eq!(
+            counts.get("TransactWriteItems"),
+            Some(&3),
+            "{fault:?}: two faults, then success"
+        );
+        assert!(store.get(&j.urn).await.is_ok());
+    }
+    let jobs = store
+        .children::<Job>(&col.urn, PageRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(jobs.items.len(), 2, "each create applied once");
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn a_500_after_the_write_landed_is_not_applied_twice() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    // Transaction: the SDK retries with the same ClientRequestToken.
+    env.faults
+        .inject("TransactWriteItems", 1, 1, Fault::ServerErrorAfterApply);
+    let a = store.create(sample::account("amb")).await.unwrap();
+    assert_eq!(env.faults.injected(), 1);
+    env.faults.disarm();
+    assert_eq!(
+        env.scan_all().await.len(),
+        2,
+        "the account and its slug marker, once"
+    );
+
+    // PutItem: the retry hits its own condition; the store recognizes its own write.
+    env.faults
+        .inject("PutItem", 1, 1, Fault::ServerErrorAfterApply);
+    let p = store.create(Plain { n: 1 }).await.unwrap();
+    env.faults.disarm();
+    assert_eq!(store.get(&p.urn).await.unwrap().meta.version, 1);
+
+    // UpdateItem: likewise, the version moves by exactly one.
+    let mut a2 = a.clone();
+    a2.data.name = "renamed".into();
+    env.faults
+        .inject("UpdateItem", 1, 1, Fault::ServerErrorAfterApply);
+    let updated = store.update(&a2).await.unwrap();
+    env.faults.disarm();
+    assert_eq!(updated.meta.version, 2);
+    let now = store.get(&a.urn).await.unwrap();
+    assert_eq!(now.meta.version, 2);
+    assert_eq!(now.data.name, "renamed");
+    // A real conflict is still a conflict.
+    let mut stale = a.clone();
+    stale.data.name = "stale".into();
+    assert!(matches!(
+        store.update(&stale).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_ok(&env).await;
+}
+
+#[tokio::test]
+async fn transaction_conflicts_are_retried_with_the_same_token_until_the_budget() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    env.faults
+        .inject("TransactWriteItems", 1, 3, Fault::TransactionConflict);
+    let a = store.create(sample::account("tc")).await.unwrap();
+    env.faults.disarm();
+    assert!(store.get(&a.urn).await.is_ok());
+
+    // A conflict that never clears: the budget runs out, nothing was applied, and the error
+    // says the operation may be retried.
+    let tight = store.clone().with_retry_policy(RetryPolicy {
+        max_attempts: 4,
+        base: std::time::Duration::from_millis(1),
+        cap: std::time::Duration::from_millis(2),
+    });
+    env.faults
+        .inject("TransactWriteItems", 1, 1000, Fault::TransactionConflict);
+    let before = env.scan_all().await.len();
+    let (res, counts) = env
+        .counter
+        .measure(tight.create(sample::account("never")))
+        .await;
+    env.faults.disarm();
+    let err = res.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(matches!(err, Error::Throttled { .. }), "{err}");
+    assert_eq!(counts.get("TransactWriteItems"), Some(&4));
+    assert_eq!(env.scan_all().await.len(), before, "nothing applied");
+}
+
+#[tokio::test]
+async fn unprocessed_batch_items_and_keys_are_retried() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 2, 40, 1, 2).await.unwrap();
+
+    // BatchGetItem leaves half unprocessed: the page still has every child.
+    env.faults.inject("BatchGetItem", 1, 3, Fault::Unprocessed);
+    let page = store
+        .children_with_data::<Job>(&tree.collections[0].urn, PageRequest::first(100))
+        .await
+        .unwrap();
+    env.faults.disarm();
+    assert_eq!(page.items.len(), 40);
+
+    // BatchWriteItem leaves half of several batches unprocessed: the cascade still removes
+    // everything.
+    env.faults
+        .inject("BatchWriteItem", 1, 6, Fault::Unprocessed);
+    store
+        .delete_with(
+            tree.account.urn.as_any(),
+            DeleteOptions {
+                force_sweep: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(env.faults.injected() >= 6);
+    env.faults.disarm();
+    assert!(env.scan_all().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_cascade_whose_budget_runs_out_says_what_was_applied_and_resumes() {
+    let env = TestEnv::new().await;
+    let store = env.store.clone().with_retry_policy(RetryPolicy {
+        max_attempts: 3,
+        base: std::time::Duration::from_millis(1),
+        cap: std::time::Duration::from_millis(2),
+    });
+    let tree = build_tree(&store, 2, 30, 1, 1).await.unwrap();
+    let total = env.scan_all().await.len();
+    env.faults
+        .inject("BatchWriteItem", 1, 10_000, Fault::Unprocessed);
+    let err = store
+        .delete_with(
+            tree.account.urn.as_any(),
+            DeleteOptions {
+                force_sweep: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    env.faults.disarm();
+    match &err {
+        Error::Incomplete {
+            applied, remaining, ..
+        } => {
+            assert!(*remaining > 0, "{err}");
+            let left = env.scan_all().await.len();
+            assert!(left < total);
+            assert!(*applied + *remaining <= total, "{err}");
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_ok(&env).await;
+    // The root is fenced; delete again finishes.
+    assert!(
+        store
+            .get(&tree.account.urn)
+            .await
+            .unwrap()
+            .meta
+            .deleting
+            .is_some()
+    );
+    store.delete_urn(tree.account.urn.as_any()).await.unwrap();
+    assert!(env.scan_all().await.is_empty());
+}
+
+#[tokio::test]
+async fn memberships_under_faults_are_exact() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 6, 0, 0).await.unwrap();
+    let label = store
+        .create_child(
+            &tree.account,
+            Label {
+                name: "l".into(),
+                color: "c".into(),
+            },
+        )
+        .await
+        .unwrap();
+    for (i, j) in tree.jobs.iter().enumerate() {
+        let fault = [
+            Fault::Throttle,
+            Fault::ServerError,
+            Fault::ServerErrorAfterApply,
+            Fault::TransactionConflict,
+        ][i % 4];
+        env.faults.inject("TransactWriteItems", 1, 1, fault);
+        store.add_member(&label, j).await.unwrap();
+        env.faults.disarm();
+    }
+    let l = store.get(&label.urn).await.unwrap();
+    assert_eq!(l.meta.member_count, 6, "each membership counted once");
+    assert_ok(&env).await;
+}
