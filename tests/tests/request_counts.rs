@@ -1,0 +1,246 @@
+//! The request-count table of docs/BENCHMARKS.md, asserted: every public operation's requests
+//! against the floor DynamoDB allows. Run with `--nocapture` to print the table.
+
+use std::collections::BTreeMap;
+
+use ddbrel_runtime::{Entity, Order, PageRequest, Store, Stored};
+use ddbrel_tests::TestEnv;
+use ddbrel_tests::sample::{self, job};
+use entities::{Account, Job, JobCollection, Label, Team, User};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.A")]
+struct A {
+    n: u32,
+}
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.A.B")]
+#[parent(A)]
+struct B {
+    n: u32,
+}
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.A.B.C")]
+#[parent(B)]
+struct C {
+    n: u32,
+}
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.A.B.C.D")]
+#[parent(C)]
+struct D {
+    n: u32,
+}
+
+/// Three unique constraints.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.Tri")]
+struct Tri {
+    #[unique]
+    a: String,
+    #[unique]
+    b: String,
+    #[unique]
+    c: String,
+}
+
+struct Table {
+    rows: Vec<(String, u64, u64, String)>,
+}
+
+impl Table {
+    fn row(&mut self, op: &str, counts: &BTreeMap<String, u64>, floor: u64) -> u64 {
+        let total: u64 = counts.values().sum();
+        let detail = counts
+            .iter()
+            .map(|(k, v)| format!("{k}×{v}"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        self.rows.push((op.to_string(), total, floor, detail));
+        total
+    }
+}
+
+async fn jobs_under(store: &Store, col: &Stored<JobCollection>, n: usize) {
+    stream::iter(0..n)
+        .map(|i| async move { store.create_child(col, job(&format!("j{i}"))).await })
+        .buffer_unordered(32)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn request_counts_are_at_the_floor() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let c = &env.counter;
+    let mut t = Table { rows: Vec::new() };
+
+    let (acct, n) = c.measure(store.create(sample::account("rc"))).await;
+    let acct = acct.unwrap();
+    assert_eq!(t.row("create root, 1 unique constraint", &n, 1), 1);
+    let (tri, n) = c
+        .measure(store.create(Tri {
+            a: "a".into(),
+            b: "b".into(),
+            c: "c".into(),
+        }))
+        .await;
+    let tri = tri.unwrap();
+    assert_eq!(t.row("create root, 3 unique constraints", &n, 1), 1);
+    let (a, n) = c.measure(store.create(A { n: 0 })).await;
+    let a = a.unwrap();
+    assert_eq!(t.row("create root, no constraint (PutItem)", &n, 1), 1);
+    let (user, n) = c
+        .measure(store.create_child(
+            &acct,
+            User {
+                email: "u@x.io".into(),
+                display_name: "u".into(),
+            },
+        ))
+        .await;
+    let user = user.unwrap();
+    assert_eq!(t.row("create child, 1 unique constraint", &n, 1), 1);
+    let (col, n) = c
+        .measure(store.create_child(
+            &acct,
+            JobCollection {
+                name: "c".into(),
+                description: None,
+            },
+        ))
+        .await;
+    let col = col.unwrap();
+    assert_eq!(t.row("create child (depth 1)", &n, 1), 1);
+    let (j, n) = c.measure(store.create_child(&col, job("j"))).await;
+    let j = j.unwrap();
+    assert_eq!(t.row("create child (depth 2, ancestors checked)", &n, 1), 1);
+
+    let (got, n) = c.measure(store.get(&j.urn)).await;
+    let mut got = got.unwrap();
+    assert_eq!(t.row("get", &n, 1), 1);
+    got.data.name = "renamed".into();
+    let (_, n) = c.measure(store.update(&got)).await;
+    assert_eq!(t.row("update, no unique change (UpdateItem)", &n, 1), 1);
+    let mut tri2 = tri.clone();
+    tri2.data.b = "b2".into();
+    let (_, n) = c.measure(store.update(&tri2)).await;
+    assert_eq!(t.row("update, one unique change", &n, 1), 1);
+    let (_, n) = c.measure(Tri::find_by_b(store, "b2")).await;
+    assert_eq!(t.row("lookup by unique value", &n, 2), 2);
+
+    let label = store
+        .create_child(
+            &acct,
+            Label {
+                name: "l".into(),
+                color: "c".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let team = store
+        .create_child(&acct, Team { name: "t".into() })
+        .await
+        .unwrap();
+    let (_, n) = c.measure(store.add_member(&label, &j)).await;
+    assert_eq!(t.row("add member", &n, 1), 1);
+    store.add_member(&team, &user).await.unwrap();
+    jobs_under(store, &col, 20).await;
+
+    let (_, n) = c.measure(store.parent_of(&j.urn)).await;
+    assert_eq!(t.row("parent of", &n, 1), 1);
+    let (_, n) = c
+        .measure(store.children_with_data::<Job>(&col.urn, PageRequest::first(100)))
+        .await;
+    assert_eq!(t.row("children page with data (21)", &n, 2), 2);
+    let (_, n) = c
+        .measure(store.members(&label.urn, PageRequest::all()))
+        .await;
+    assert_eq!(t.row("members page", &n, 1), 1);
+    let (_, n) = c
+        .measure(store.collections_of(j.urn.as_any(), PageRequest::all()))
+        .await;
+    assert_eq!(t.row("collections of (InvertedIndex)", &n, 1), 1);
+    let (_, n) = c
+        .measure(store.by_account::<Job>(
+            acct.urn.as_any(),
+            Order::OldestFirst,
+            PageRequest::first(50),
+        ))
+        .await;
+    assert_eq!(t.row("account page (ResourcesByAccountIndex)", &n, 1), 1);
+    let (_, n) = c.measure(store.ancestors(j.urn.as_any())).await;
+    assert_eq!(t.row("ancestors", &n, 1), 1);
+
+    // Authorization scope at depth 1 and 4.
+    let b = store.create_child(&a, B { n: 1 }).await.unwrap();
+    let cc = store.create_child(&b, C { n: 2 }).await.unwrap();
+    let d = store.create_child(&cc, D { n: 3 }).await.unwrap();
+    let (_, n1) = c.measure(store.authorization_scope(b.urn.as_any())).await;
+    let (_, n4) = c.measure(store.authorization_scope(d.urn.as_any())).await;
+    let s1 = t.row("authorization scope, depth 1", &n1, 2);
+    let s4 = t.row("authorization scope, depth 4", &n4, 2);
+    assert_eq!(s1, 2);
+    assert_eq!(s4, s1, "the depth does not add requests");
+    let (_, n) = c
+        .measure(store.authorization_scope(user.urn.as_any()))
+        .await;
+    assert_eq!(
+        t.row("authorization scope, via a conveying collection", &n, 3),
+        3
+    );
+
+    // Deletes.
+    let leaf = store.get(&d.urn).await.unwrap();
+    let (_, n) = c.measure(store.delete(&leaf)).await;
+    assert_eq!(t.row("delete leaf", &n, 1), 1);
+
+    for (label_text, jobs) in [("≈10", 4usize), ("≈1,000", 499), ("≈10,000", 4999)] {
+        let col = store
+            .create_child(
+                &acct,
+                JobCollection {
+                    name: format!("cascade-{jobs}"),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        jobs_under(store, &col, jobs).await;
+        // Records: the collection, its parent record, its name marker, and per job the
+        // resource and its parent record.
+        let records = (3 + 2 * jobs) as u64;
+        let (report, n) = c.measure(store.delete_urn(col.urn.as_any())).await;
+        let report = report.unwrap();
+        assert_eq!(report.record_count() as u64, records);
+        let discovery = n.get("Query").copied().unwrap_or(0)
+            + n.get("BatchGetItem").copied().unwrap_or(0)
+            + n.get("GetItem").copied().unwrap_or(0);
+        let floor = if report.swept {
+            records.div_ceil(25) + discovery + 1
+        } else {
+            discovery + 1
+        };
+        let spent = t.row(
+            &format!("cascade of {label_text} records ({records})"),
+            &n,
+            floor,
+        );
+        assert!(
+            spent as f64 <= floor as f64 * 1.1,
+            "{records} records: {spent} requests, floor {floor}: {n:?}"
+        );
+    }
+
+    println!("| operation | requests | floor | detail |");
+    println!("|---|---|---|---|");
+    for (op, total, floor, detail) in &t.rows {
+        println!("| {op} | {total} | {floor} | {detail} |");
+    }
+    let _ = (acct, Account::descriptor());
+}
