@@ -419,3 +419,64 @@ async fn racing_updates_and_a_swap_never_hold_a_duplicate() {
     assert_eq!(markers(&env).await.len(), 4);
     assert_ok(&env).await;
 }
+
+/// A hand-written type with more unique constraints than one transaction can hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Wide {
+    values: Vec<String>,
+}
+
+fn wide_descriptor() -> &'static ddbrel_runtime::EntityDescriptor {
+    use ddbrel_runtime::{EntityDescriptor, UniqueConstraint, UniqueScope};
+    static D: std::sync::OnceLock<EntityDescriptor> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let constraints: Vec<UniqueConstraint> = (0..120)
+            .map(|i| UniqueConstraint {
+                name: Box::leak(format!("c{i}").into_boxed_str()),
+                fields: &["values"],
+                scope: UniqueScope::Global,
+                case_insensitive: false,
+            })
+            .collect();
+        EntityDescriptor {
+            type_name: "Wide",
+            resource_type: "Test.Wide",
+            domain: "pp",
+            schema_version: 1,
+            parent: None,
+            account_scoped: false,
+            unique: Box::leak(constraints.into_boxed_slice()),
+            collection: None,
+            fields: &["values"],
+        }
+    })
+}
+
+impl ddbrel_runtime::Entity for Wide {
+    const RESOURCE_TYPE: &'static str = "Test.Wide";
+    const DOMAIN: &'static str = "pp";
+    const SCHEMA_VERSION: u32 = 1;
+    const ACCOUNT_SCOPED: bool = false;
+    fn descriptor() -> &'static ddbrel_runtime::EntityDescriptor {
+        wide_descriptor()
+    }
+    fn unique_parts(&self) -> Vec<Option<Vec<String>>> {
+        self.values.iter().map(|v| Some(vec![v.clone()])).collect()
+    }
+}
+impl ddbrel_runtime::Root for Wide {}
+
+#[tokio::test]
+async fn transaction_limit_exceeded_by_markers_is_refused_before_sending() {
+    let env = TestEnv::new().await;
+    let w = Wide {
+        values: (0..120).map(|i| format!("v{i}")).collect(),
+    };
+    let (res, counts) = env.counter.measure(env.store.create(w)).await;
+    match res {
+        Err(Error::TransactionTooLarge { actions, .. }) => assert_eq!(actions, 121),
+        other => panic!("expected TransactionTooLarge, got {other:?}"),
+    }
+    assert!(counts.is_empty(), "nothing sent: {counts:?}");
+    assert!(env.scan_all().await.is_empty());
+}
