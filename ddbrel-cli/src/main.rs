@@ -362,7 +362,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let endpoint = cli.location.endpoint.clone();
+    let result = runtime.block_on(run(cli)).map_err(|mut f| {
+        if let Some(ep) = endpoint
+            && (f.message.contains("dispatch failure") || f.message.contains("timeout"))
+        {
+            f.message = format!("cannot reach {ep}: {}", f.message);
+        }
+        f
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("ddbrel: {}", f.message);

@@ -19,7 +19,7 @@ use tempfile::TempDir;
 
 const TABLE: &str = "ddbrel";
 const GHOST: &str = "urn:pp:System.Account::0195555f-0000-7000-8000-00000000dead";
-const JOB_TYPE: &str = "System.Account.JobCollection.Job";
+const USER_TYPE: &str = "System.Account.User";
 
 /// A temporary directory holding the test's SQLite file.
 struct Db {
@@ -192,15 +192,15 @@ fn ghost_marker() -> Item {
     ])
 }
 
-/// Plants repairable corruptions: a marker nobody holds, a job deleted without its records,
-/// a wrong `_childCount` on an account.
+/// Plants repairable corruptions: a marker nobody holds, a user (a team member holding a
+/// unique email) deleted without its records, a wrong `_childCount` on an account.
 fn plant_repairable(db: &Db) {
     let items = db.items();
-    let job = resources_of(&items, JOB_TYPE)
+    let user = resources_of(&items, USER_TYPE)
         .into_iter()
         .next()
-        .expect("the demo keeps jobs");
-    let job_urn = s(&job, "PK");
+        .expect("the demo keeps users");
+    let user_urn = s(&user, "PK");
     let mut account = resources_of(&items, "System.Account")
         .into_iter()
         .next()
@@ -208,7 +208,7 @@ fn plant_repairable(db: &Db) {
     account.insert("_childCount".into(), AV::N("99".into()));
     db.plant(
         vec![ghost_marker(), account],
-        vec![(job_urn.clone(), job_urn)],
+        vec![(user_urn.clone(), user_urn)],
     );
 }
 
@@ -321,14 +321,13 @@ fn json_output_is_json_lines() {
 fn what_is_not_safe_to_repair_is_left_and_keeps_exit_3() {
     let db = Db::with_demo();
     let items = db.items();
-    let mut job = resources_of(&items, JOB_TYPE)
+    let mut user = resources_of(&items, USER_TYPE)
         .into_iter()
         .next()
-        .expect("the demo keeps jobs");
-    let job_urn = s(&job, "PK");
-    let wrong = s(&job, "_parentUrn");
-    job.insert("_accountUrn".into(), AV::S(wrong.clone()));
-    db.plant(vec![job.clone(), ghost_marker()], Vec::new());
+        .expect("the demo keeps users");
+    let user_urn = s(&user, "PK");
+    user.insert("_accountUrn".into(), AV::S(GHOST.into()));
+    db.plant(vec![user.clone(), ghost_marker()], Vec::new());
 
     let r = db.expect(&["check", "--repair"], 3);
     assert!(
@@ -337,7 +336,7 @@ fn what_is_not_safe_to_repair_is_left_and_keeps_exit_3() {
         r.stdout
     );
     assert!(r.stdout.contains("account-mismatch"), "{}", r.stdout);
-    assert!(r.stdout.contains(&job_urn), "{}", r.stdout);
+    assert!(r.stdout.contains(&user_urn), "{}", r.stdout);
     assert!(
         r.stderr.contains("not safe to repair automatically"),
         "{}",
@@ -345,51 +344,57 @@ fn what_is_not_safe_to_repair_is_left_and_keeps_exit_3() {
     );
     let r = db.expect(&["check"], 3);
     assert!(!r.stdout.contains("dangling-marker"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("1 findings (0 repairable)"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("findings (0 repairable)"), "{}", r.stdout);
     // The resource was not written.
     let after = db.items();
     let now = after
         .iter()
-        .find(|i| s(i, "PK") == job_urn && s(i, "SK") == job_urn)
-        .expect("the job is still there");
-    assert_eq!(now, &job);
+        .find(|i| s(i, "PK") == user_urn && s(i, "SK") == user_urn)
+        .expect("the user is still there");
+    assert_eq!(now, &user);
 }
 
 #[test]
 fn an_interrupted_delete_is_finished_by_repair() {
     let db = Db::with_demo();
     let items = db.items();
-    // A cascade that stopped right after its fence, on a job collection.
-    let mut col = resources_of(&items, "System.Account.JobCollection")
+    // A cascade that stopped right after its fence, on the team (a collection of users).
+    let mut team = resources_of(&items, "System.Account.Team")
         .into_iter()
-        .find(|c| c.contains_key("_childCount"))
-        .expect("the demo keeps a job collection with jobs");
-    let col_urn = s(&col, "PK");
-    col.insert("_deleting".into(), AV::S("2026-11-25T09:00:00.123Z".into()));
-    db.plant(vec![col], Vec::new());
+        .next()
+        .expect("the demo keeps a team");
+    let team_urn = s(&team, "PK");
+    team.insert("_deleting".into(), AV::S("2026-11-25T09:00:00.123Z".into()));
+    db.plant(vec![team], Vec::new());
 
     let r = db.expect(&["check"], 3);
     assert!(r.stdout.contains("unfinished-cascade"), "{}", r.stdout);
-    assert!(r.stdout.contains(&col_urn), "{}", r.stdout);
+    assert!(r.stdout.contains(&team_urn), "{}", r.stdout);
 
     let r = db.expect(&["check", "--repair"], 0);
     assert!(
         r.stdout.contains(&format!(
-            "repaired: finished the cascading delete of {col_urn}"
+            "repaired: finished the cascading delete of {team_urn}"
         )),
         "{}",
         r.stdout
     );
     db.expect(&["check"], 0);
     let after = db.items();
+    let listed = |i: &Item| {
+        i.get("_memberOf")
+            .and_then(|m| m.as_ss().ok())
+            .is_some_and(|m| m.contains(&team_urn))
+    };
     assert!(
         after
             .iter()
-            .all(|i| !s(i, "PK").contains(&col_urn) && s(i, "_parentUrn") != col_urn),
-        "the collection and its jobs are gone"
+            .all(|i| s(i, "PK") != team_urn && !s(i, "SK").contains(&team_urn) && !listed(i)),
+        "the team and its memberships are gone"
+    );
+    assert_eq!(
+        resources_of(&after, USER_TYPE).len(),
+        2,
+        "its members are not"
     );
 }

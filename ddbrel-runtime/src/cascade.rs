@@ -648,12 +648,31 @@ impl Store {
         // 1. Memberships across the boundary, each with its outside end, exactly once.
         self.sweep_boundary(&closure, &tick).await?;
 
-        // 2. Markers, and memberships with both ends inside.
-        let mut keys: Vec<(String, String)> = closure
-            .markers
-            .iter()
-            .map(|(k, _)| (k.clone(), k.clone()))
-            .collect();
+        // 2. Markers, and memberships with both ends inside. A batch delete carries no
+        // condition, so the markers are read first and only those owned by a resource of the
+        // closure are deleted (a corrupt `_uniqueKeys` must not take another's marker).
+        let owned = self
+            .batch_get(
+                closure
+                    .markers
+                    .iter()
+                    .map(|(k, _)| (k.clone(), k.clone()))
+                    .collect(),
+            )
+            .await?;
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for (key, owner) in &closure.markers {
+            match owned.get(&(key.clone(), key.clone())) {
+                Some(item) if codec::get_s(item, attr::OWNER_URN).ok() == Some(owner.as_str()) => {
+                    keys.push((key.clone(), key.clone()));
+                }
+                Some(_) => {
+                    tracing::warn!(marker = %key, owner = %owner, "marker held by another resource; left alone");
+                    tick(1);
+                }
+                None => tick(1),
+            }
+        }
         for (collection, member) in closure.memberships.keys() {
             if closure.set.contains(collection) && closure.set.contains(member) {
                 keys.push((collection.to_string(), member_sk(member)));

@@ -905,13 +905,13 @@ async fn apply(
                 .get(&(urn.clone(), *attribute))
                 .copied()
                 .unwrap_or(0);
-            let target = counted - d;
+            let target = counted.saturating_sub(d);
             let nm = names(&[("#pk", PK), ("#c", attribute), ("#del", attr::DELETING)]);
             let mut vals = values(&[(":target", n(target))]);
             let expected = match (read, d) {
                 (None, 0) => "attribute_not_exists(#c)".to_string(),
                 (read, d) => {
-                    vals.insert(":expected".into(), n(read.unwrap_or(0) - d));
+                    vals.insert(":expected".into(), n(read.unwrap_or(0).saturating_sub(d)));
                     "#c = :expected".to_string()
                 }
             };
@@ -929,7 +929,7 @@ async fn apply(
             let labels = ["the count changed, the resource is gone, or it is being deleted"];
             let from = match read {
                 None if d == 0 => "absent".to_string(),
-                r => (r.unwrap_or(0) - d).to_string(),
+                r => r.unwrap_or(0).saturating_sub(d).to_string(),
             };
             Ok(send(store, tx, urn.as_str(), &labels).await?.map(|()| {
                 format!("set {attribute} of {urn} from {from} to {target}, the number of records")

@@ -499,6 +499,101 @@ async fn mixed_declarations_within_one_type() {
     assert_eq!(v.len(), 1, "{}", render(&v));
 }
 
+/// The kind of each finding, and whether `integrity::repair` has a safe fix for it, from the
+/// pure checker (no engine).
+#[test]
+fn kinds_and_what_repair_would_do() {
+    #[track_caller]
+    fn expect(items: Vec<Item>, key: &str, kind: FindingKind, repairable: bool) {
+        let v = invariants::check_items(&items);
+        assert!(
+            v.iter()
+                .any(|f| f.key == key && f.kind == kind && f.repairable() == repairable),
+            "expected {kind} on {key} (repairable: {repairable}), got:{}",
+            render(&v)
+        );
+    }
+    use FindingKind::*;
+
+    assert!(invariants::check_items(&well_formed()).is_empty());
+
+    let mut items = well_formed();
+    items.push(parent_child(JOBS, GHOST));
+    expect(
+        items,
+        &format!("{JOBS} / child#{GHOST}"),
+        OrphanedRelationship,
+        true,
+    );
+
+    let mut items = well_formed();
+    items.push(membership(PROJECT, GHOST, true));
+    expect(
+        items,
+        &format!("{PROJECT} / member#{GHOST}"),
+        OrphanedRelationship,
+        true,
+    );
+
+    // A child whose parent is gone is an orphan: not deleted automatically.
+    let mut items = well_formed();
+    remove(&mut items, JOBS, JOBS);
+    expect(
+        items.clone(),
+        &format!("{JOBS} / child#{JOB}"),
+        OrphanedRelationship,
+        false,
+    );
+    expect(items, JOB, ParentRelationship, false);
+
+    let mut items = well_formed();
+    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    expect(items, JOB, ParentRelationship, false);
+
+    let mut items = well_formed();
+    res(&mut items, USER).remove("_uniqueKeys");
+    expect(items, &email_key(), DanglingMarker, true);
+
+    let mut items = well_formed();
+    remove(&mut items, SLUG_KEY, SLUG_KEY);
+    expect(items, ACCOUNT, MissingMarker, true);
+
+    // Two resources list one value: left for a person.
+    let mut items = well_formed();
+    res(&mut items, JOBS).insert("_uniqueKeys".into(), ss(&[&email_key()]));
+    expect(items, JOBS, ContestedMarker, false);
+
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_accountUrn".into(), s(JOBS));
+    expect(items, JOB, AccountMismatch, false);
+
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    expect(items, JOB, Ancestors, false);
+
+    let mut items = well_formed();
+    res(&mut items, JOB).insert("_memberOf".into(), ss(&[PROJECT]));
+    expect(items, JOB, MembershipMismatch, true);
+
+    let mut items = well_formed();
+    res(&mut items, ACCOUNT).insert("_childCount".into(), n(7));
+    expect(items, ACCOUNT, CountMismatch, true);
+
+    let mut items = well_formed();
+    res(&mut items, USER).insert("_version".into(), n(0));
+    expect(items, USER, Schema, false);
+
+    // A fence: the cascade is finished by repair; counts at or above it are left alone.
+    let mut items = mid_cascade();
+    res(&mut items, ACCOUNT).insert("_childCount".into(), n(7));
+    expect(items.clone(), JOBS, UnfinishedCascade, true);
+    expect(items, ACCOUNT, CountMismatch, false);
+
+    let names: std::collections::BTreeSet<&str> =
+        FindingKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(names.len(), FindingKind::ALL.len());
+}
+
 /// A cascade of `JOBS` under way: the fence is set, the memberships crossing the boundary are
 /// gone together with their outside ends' counts, and the sweep is part-way.
 fn mid_cascade() -> Vec<Item> {

@@ -436,7 +436,7 @@ async fn cascade_with_concurrent_writers_leaves_no_orphans() {
                 let mut landed = 0usize;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 200 {
                     i += 1;
-                    let res = if i % 2 == 0 {
+                    let res = if i.is_multiple_of(2) {
                         store
                             .create_child(
                                 &cols[(w + i) % cols.len()],
