@@ -16,6 +16,9 @@ pub struct Person {
     pub email_address: String,
     #[unique(name = "email_address")]
     pub backup_email: String,
+    #[unique]
+    #[allow(non_snake_case)]
+    pub phoneNumber: String,
 }
 
 fn main() {}

@@ -1,8 +1,8 @@
 // Every attribute form, checked at run time through the descriptors, `unique_parts` and the
 // trait impls; the `find_by_*` signatures are checked by compiling calls to them.
 use ddbrel_runtime::{
-    AccountScoped, AnyUrn, Child, Collection, CollectionDescriptor, Entity, MemberOf, Root,
-    Store, Stored, UniqueConstraint, UniqueScope, Urn,
+    AccountScoped, AnyUrn, Child, Collection, CollectionDescriptor, Entity, MemberOf, Root, Store,
+    Stored, UniqueConstraint, UniqueScope, Urn,
 };
 use serde::{Deserialize, Serialize};
 
@@ -98,8 +98,7 @@ async fn lookups(
     let _: Option<Stored<Tenant>> = Tenant::find_by_slug(store, "acme").await?;
     let _: Option<Stored<Tenant>> =
         Tenant::find_by_billing_ref(store, Some("B-1".to_string())).await?;
-    let _: Option<Stored<Project>> =
-        Project::find_by_display_name(store, tenant, "Apollo").await?;
+    let _: Option<Stored<Project>> = Project::find_by_display_name(store, tenant, "Apollo").await?;
     let _: Option<Stored<Project>> =
         Project::find_by_owner_code(store, account, "ada@example.com", 7u32).await?;
     let _: Option<Stored<Project>> =

@@ -17,7 +17,10 @@ pub struct Report {
 #[urn(type = "System.Account.Board")]
 #[parent(entities::Account)]
 #[account_scoped]
-#[collection(of(entities::Job, entities::User, Report), conveys_authorization = false)]
+#[collection(
+    of(entities::Job, entities::User, Report),
+    conveys_authorization = false
+)]
 pub struct Board {
     pub name: String,
 }

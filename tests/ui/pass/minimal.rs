@@ -29,7 +29,10 @@ fn main() {
     assert!(d.unique.is_empty());
     assert_eq!(d.collection, None);
     assert_eq!(d.fields, &["name"]);
-    assert!(std::ptr::eq(d, Widget::descriptor()), "descriptor() is a static");
+    assert!(
+        std::ptr::eq(d, Widget::descriptor()),
+        "descriptor() is a static"
+    );
 
     let widget = Widget { name: "w".into() };
     assert!(widget.unique_parts().is_empty());

@@ -35,6 +35,17 @@ pub struct SerializeOnly {
     pub other: String,
 }
 
+#[derive(Default, Serialize, Deserialize, Entity)]
+#[urn(type = "Tagged")]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub struct Tagged {
+    pub display_name: String,
+    #[serde(skip_serializing, default)]
+    pub transient: String,
+    #[serde(skip)]
+    pub cached: u32,
+}
+
 /// Field names in serialization order, from serde itself.
 fn written<E: Entity + Default>() -> Vec<String> {
     let value = serde_json::to_value(E::default()).unwrap();
@@ -44,7 +55,11 @@ fn written<E: Entity + Default>() -> Vec<String> {
 }
 
 fn declared<E: Entity>() -> Vec<String> {
-    let mut names: Vec<String> = E::descriptor().fields.iter().map(|f| f.to_string()).collect();
+    let mut names: Vec<String> = E::descriptor()
+        .fields
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
     names.sort();
     names
 }
@@ -64,4 +79,5 @@ fn main() {
     check::<Kebab>(&["display-name", "count-2", "as_is", "type"]);
     check::<ScreamingKebab>(&["DISPLAY-NAME", "COUNT-2", "as_is", "TYPE"]);
     check::<SerializeOnly>(&["displayName", "ser_name"]);
+    check::<Tagged>(&["kind", "displayName"]);
 }
