@@ -78,6 +78,13 @@ pub struct Version {
     pub lit: LitInt,
 }
 
+/// `#[entity(version = N, migrate = path)]`.
+pub struct EntityAttr {
+    pub version: Option<Version>,
+    /// The function that upgrades items of older versions.
+    pub migrate: Option<Path>,
+}
+
 /// `#[collection(of(A, B), conveys_authorization = ..)]`.
 pub struct Collection {
     pub attr: Path,
@@ -137,6 +144,8 @@ pub struct SerdeField {
 pub struct Container {
     pub urn: Option<Urn>,
     pub version: Option<Version>,
+    /// `migrate = path` of `#[entity(..)]`.
+    pub migrate: Option<Path>,
     pub parent: Option<Path>,
     /// The `account_scoped` path of `#[account_scoped]`.
     pub account_scoped: Option<Path>,
@@ -157,7 +166,7 @@ impl Container {
             cx,
             "duplicate `#[urn(..)]`: an entity has one; merge the keys into the first",
         );
-        let mut version = Once::new(
+        let mut entity = Once::new(
             cx,
             "duplicate `#[entity(..)]`: merge the keys into the first",
         );
@@ -181,7 +190,7 @@ impl Container {
                 }
             } else if path.is_ident("entity") {
                 if let Some(value) = parse_entity(cx, attr) {
-                    version.set(attr, value);
+                    entity.set(attr, value);
                 }
             } else if path.is_ident("parent") {
                 if let Some(value) = parse_parent(cx, attr) {
@@ -209,9 +218,14 @@ impl Container {
             }
         }
 
+        let (version, migrate) = match entity.get() {
+            Some(e) => (e.version, e.migrate),
+            None => (None, None),
+        };
         Container {
             urn: urn.get(),
-            version: version.get(),
+            version,
+            migrate,
             parent: parent.get(),
             account_scoped: account_scoped.get(),
             collection: collection.get(),
@@ -371,11 +385,12 @@ fn parse_urn(cx: &Ctxt, attr: &Attribute) -> Option<Urn> {
     })
 }
 
-fn parse_entity(cx: &Ctxt, attr: &Attribute) -> Option<Version> {
+fn parse_entity(cx: &Ctxt, attr: &Attribute) -> Option<EntityAttr> {
     if !require_list(cx, attr, "#[entity(version = 1)]") {
         return None;
     }
     let mut once = Once::key(cx, "version", "#[entity(..)]");
+    let mut migrate = Once::key(cx, "migrate", "#[entity(..)]");
     let result = attr.parse_nested_meta(|meta| {
         if meta.path.is_ident("version") {
             let lit: LitInt = meta
@@ -389,15 +404,31 @@ fn parse_entity(cx: &Ctxt, attr: &Attribute) -> Option<Version> {
                     "`version` must be a whole number from 1 to 4294967295",
                 ),
             }
+        } else if meta.path.is_ident("migrate") {
+            let path: Path = meta.value()?.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the path of a function: `migrate = migrate_job` (fn(u32, &mut ddbrel_runtime::Item) -> ddbrel_runtime::Result<()>)",
+                )
+            })?;
+            migrate.set(&meta.path, path);
         } else {
-            unknown_key(cx, &meta, "#[entity(..)]", "`version = N`")?;
+            unknown_key(
+                cx,
+                &meta,
+                "#[entity(..)]",
+                "`version = N` or `migrate = function`",
+            )?;
         }
         Ok(())
     });
     if let Err(e) = result {
         cx.syn_error(e);
     }
-    once.get()
+    Some(EntityAttr {
+        version: once.get(),
+        migrate: migrate.get(),
+    })
 }
 
 fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Path> {

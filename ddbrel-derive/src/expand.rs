@@ -165,6 +165,18 @@ fn entity_impl(model: &Model) -> TokenStream {
         quote!(::std::vec![#(#parts),*])
     };
 
+    let migrate_fn = match &cont.attrs.migrate {
+        None => TokenStream::new(),
+        Some(path) => quote_spanned! {path.span()=>
+            fn migrate(
+                from_version: ::core::primitive::u32,
+                item: &mut ::ddbrel_runtime::Item,
+            ) -> ::ddbrel_runtime::Result<()> {
+                #path(from_version, item)
+            }
+        },
+    };
+
     quote! {
         #[automatically_derived]
         impl ::ddbrel_runtime::Entity for #ident {
@@ -197,6 +209,8 @@ fn entity_impl(model: &Model) -> TokenStream {
             > {
                 #unique_parts_body
             }
+
+            #migrate_fn
         }
     }
 }

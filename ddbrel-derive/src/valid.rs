@@ -25,6 +25,46 @@ pub fn check(cx: &Ctxt, cont: &Container) {
     check_fields(cx, cont);
     check_constraints(cx, cont);
     check_collection(cx, cont);
+    check_limits(cx, cont);
+}
+
+/// What DynamoDB's limits make impossible, known at compile time: a URN too long for its keys,
+/// and more unique constraints than one transaction can move.
+fn check_limits(cx: &Ctxt, cont: &Container) {
+    let Some(urn) = &cont.attrs.urn else { return };
+    let Some(lit) = &urn.resource_type else {
+        return;
+    };
+    let resource_type = lit.value();
+    let domain = urn
+        .domain
+        .as_ref()
+        .map_or_else(|| DEFAULT_DOMAIN.to_string(), |d| d.value());
+    // `urn:` + domain + `:` + type + `::` + 36-character id, within 1013 bytes (SCHEMA.md).
+    let longest = 4 + domain.len() + 1 + resource_type.len() + 2 + 36;
+    if longest > 1013 {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "URNs of this type would be {longest} bytes, over the 1013 that fit DynamoDB's key limits: shorten the type path"
+            ),
+        );
+    }
+    // An update that changes every unique value: the resource, a check of each ancestor,
+    // and for each constraint a marker deleted and one put.
+    let segments = resource_type.split('.').count();
+    let k = cont.constraints.len();
+    let actions = 1 + segments.saturating_sub(1) + 2 * k;
+    if actions > 100 {
+        cx.error_spanned_by(
+            cont.ident,
+            format!(
+                "`{}` has {k} unique constraints: an update changing all of them needs {actions} actions, over DynamoDB's 100 per transaction; declare at most {} constraints",
+                cont.ident,
+                (100 - 1 - segments.saturating_sub(1)) / 2
+            ),
+        );
+    }
 }
 
 fn check_generics(cx: &Ctxt, cont: &Container) {

@@ -257,7 +257,16 @@ pub fn is_reserved(name: &str) -> bool {
 
 /// Decodes a Resource item into entity `E`: checks the type, refuses newer schema versions,
 /// migrates older ones, then decodes the entity's own fields.
-pub fn decode<E: Entity>(mut item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
+pub fn decode<E: Entity>(item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
+    decode_migrating(item).map(|(u, e, m, _)| (u, e, m))
+}
+
+/// [`decode`], also returning the entity attributes the item held before an on-read
+/// migration (empty when it was current), so that the next write can drop what the migration
+/// removed.
+pub(crate) fn decode_migrating<E: Entity>(
+    mut item: Item,
+) -> Result<(Urn<E>, E, ResourceMeta, Vec<String>)> {
     let (urn, _, meta) = decode_meta(&item)?;
     let key = key_of(&item);
     let urn: Urn<E> = urn.typed().map_err(|e| {
@@ -279,7 +288,9 @@ pub fn decode<E: Entity>(mut item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
             "_schemaVersion is 0; versions start at 1",
         ));
     }
+    let mut before = Vec::new();
     if meta.schema_version < E::SCHEMA_VERSION {
+        before = item.keys().filter(|k| !is_reserved(k)).cloned().collect();
         E::migrate(meta.schema_version, &mut item)?;
     }
     item.retain(|k, _| !is_reserved(k));
@@ -289,7 +300,7 @@ pub fn decode<E: Entity>(mut item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
             format!("does not decode as {}: {e}", E::RESOURCE_TYPE),
         )
     })?;
-    Ok((urn, data, meta))
+    Ok((urn, data, meta, before))
 }
 
 /// Encodes an entity's own fields, refusing reserved attribute names.

@@ -13,6 +13,11 @@ use crate::error::Error;
 /// Implemented by `#[derive(Entity)]`; implement it by hand only for tests or unusual cases.
 /// The struct's fields are the resource's own attributes (through serde); everything the
 /// store needs to know about the type is in [`Entity::descriptor`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a ddbrel entity",
+    label = "not an entity type",
+    note = "declare it with `#[derive(ddbrel_runtime::Entity)]` and `#[urn(type = \"..\")]`"
+)]
 pub trait Entity: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The URN resource type, e.g. `System.Account.JobCollection.Job`.
     const RESOURCE_TYPE: &'static str;

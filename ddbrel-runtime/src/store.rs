@@ -207,6 +207,7 @@ impl Store {
                     urn: urn.clone(),
                     data,
                     meta: meta.clone(),
+                    pre_migration: Vec::new(),
                 }),
                 Err(e) => {
                     if e.as_service_error()
@@ -222,6 +223,7 @@ impl Store {
                                 urn: urn.clone(),
                                 data,
                                 meta: meta.clone(),
+                                pre_migration: Vec::new(),
                             });
                         }
                         Err(Error::AlreadyExists {
@@ -291,6 +293,7 @@ impl Store {
                 urn: urn.clone(),
                 data,
                 meta: meta.clone(),
+                pre_migration: Vec::new(),
             }),
             TxOutcome::Cancelled(reasons) => {
                 let first_marker = 1 + parent_actions;
@@ -372,9 +375,16 @@ impl Store {
             values.insert(format!(":f{i}"), value);
             sets.push(format!("#f{i} = :f{i}"));
         }
-        for (i, name) in E::descriptor().fields.iter().enumerate() {
-            if !names.values().any(|n| n == name) {
-                names.insert(format!("#r{i}"), name.to_string());
+        // Declared fields now absent (an `Option` set to `None`), and attributes an on-read
+        // migration dropped.
+        let stale = E::descriptor()
+            .fields
+            .iter()
+            .map(|f| f.to_string())
+            .chain(stored.pre_migration.iter().cloned());
+        for (i, name) in stale.enumerate() {
+            if !names.values().any(|n| *n == name) {
+                names.insert(format!("#r{i}"), name);
                 removes.push(format!("#r{i}"));
             }
         }
@@ -419,6 +429,7 @@ impl Store {
             urn: stored.urn.clone(),
             data: stored.data.clone(),
             meta,
+            pre_migration: Vec::new(),
         };
 
         if removed.is_empty() && added.is_empty() {
@@ -786,13 +797,21 @@ pub struct Stored<E> {
     pub data: E,
     /// What the store keeps besides: version, timestamps, account, parent, ancestors, ...
     pub meta: ResourceMeta,
+    /// Entity attributes the item held before it was migrated on read (empty when it was
+    /// current); the next update removes those the migration dropped.
+    pub(crate) pre_migration: Vec<String>,
 }
 
 impl<E: Entity> Stored<E> {
     /// Decodes a Resource item (see [`crate::codec::decode`]).
     pub fn from_item(item: Item) -> Result<Self> {
-        let (urn, data, meta) = codec::decode::<E>(item)?;
-        Ok(Stored { urn, data, meta })
+        let (urn, data, meta, pre_migration) = codec::decode_migrating::<E>(item)?;
+        Ok(Stored {
+            urn,
+            data,
+            meta,
+            pre_migration,
+        })
     }
 }
 
