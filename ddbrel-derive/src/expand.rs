@@ -172,7 +172,11 @@ fn entity_impl(model: &Model) -> TokenStream {
                 from_version: ::core::primitive::u32,
                 item: &mut ::ddbrel_runtime::Item,
             ) -> ::ddbrel_runtime::Result<()> {
-                #path(from_version, item)
+                let migrate: fn(
+                    ::core::primitive::u32,
+                    &mut ::ddbrel_runtime::Item,
+                ) -> ::ddbrel_runtime::Result<()> = #path;
+                migrate(from_version, item)
             }
         },
     };

@@ -1,11 +1,10 @@
 // Only `#[account_scoped]` types can be queried by account; `Account` is not one.
-// (Stands in for `Store::account_page::<E: AccountScoped>(..)`.)
-use ddbrel_runtime::AccountScoped;
+use ddbrel_runtime::{AnyUrn, Order, PageRequest, Store};
 use entities::{Account, User};
 
-fn by_account<E: AccountScoped>() {}
-
-fn main() {
-    by_account::<User>();
-    by_account::<Account>();
+fn query(store: &Store, account: &AnyUrn) {
+    let _ = store.by_account::<User>(account, Order::OldestFirst, PageRequest::all());
+    let _ = store.by_account::<Account>(account, Order::OldestFirst, PageRequest::all());
 }
+
+fn main() {}

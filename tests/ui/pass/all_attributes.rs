@@ -6,10 +6,20 @@ use ddbrel_runtime::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Upgrades items written before version 3: `handle` became `slug`.
+fn upgrade_tenant(from: u32, item: &mut ddbrel_runtime::Item) -> ddbrel_runtime::Result<()> {
+    if from < 3
+        && let Some(v) = item.remove("handle")
+    {
+        item.insert("slug".into(), v);
+    }
+    Ok(())
+}
+
 /// A root in its own domain, at schema version 3.
 #[derive(Debug, Serialize, Deserialize, Entity)]
 #[urn(type = "Acme.Tenant", domain = "acme-prod")]
-#[entity(version = 3)]
+#[entity(version = 3, migrate = upgrade_tenant)]
 pub struct Tenant {
     #[unique(scope = global, case_insensitive)]
     pub slug: String,
@@ -113,6 +123,13 @@ async fn lookups(
 }
 
 fn main() {
+    let mut old = ddbrel_runtime::Item::new();
+    old.insert(
+        "handle".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("acme".into()),
+    );
+    <Tenant as Entity>::migrate(1, &mut old).unwrap();
+    assert!(old.contains_key("slug") && !old.contains_key("handle"));
     is_root::<Tenant>();
     is_root::<Tag>();
     is_child_of::<Project, Tenant>();
