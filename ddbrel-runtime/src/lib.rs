@@ -5,6 +5,51 @@
 //! uniqueness enforced in transactions, account-scoped queries and schema versioning.
 //!
 //! The data contract is `specs/SCHEMA.md` in the repository.
+//!
+//! ```
+//! use ddbrel_runtime::{Entity, Error, PageRequest};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+//! #[urn(type = "Docs.Org")]
+//! struct Org {
+//!     #[unique(case_insensitive)]
+//!     slug: String,
+//! }
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+//! #[urn(type = "Docs.Org.Project")]
+//! #[parent(Org)]
+//! #[account_scoped]
+//! struct Project {
+//!     #[unique(scope = parent)]
+//!     name: String,
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // An in-process engine and a table (tests and the CLI use the same).
+//! let engine = ddbrel_runtime::embedded::Engine::memory().await?;
+//! let store = engine.store("docs").await?;
+//!
+//! let org = store.create(Org { slug: "acme".into() }).await?;
+//! let web = store.create_child(&org, Project { name: "web".into() }).await?;
+//! assert_eq!(web.meta.account.as_ref(), Some(org.urn.as_any()));
+//!
+//! // Uniqueness is enforced in the same transaction, and names what failed.
+//! let dup = store.create(Org { slug: "ACME".into() }).await;
+//! assert!(matches!(dup, Err(Error::UniqueViolation { .. })));
+//! assert!(Org::find_by_slug(&store, "Acme").await?.is_some());
+//!
+//! let children = store.children::<Project>(&org.urn, PageRequest::all()).await?;
+//! assert_eq!(children.items, vec![web.urn.clone()]);
+//!
+//! // Deleting the org deletes the project, the relationship and both markers.
+//! let org = store.get(&org.urn).await?;
+//! store.delete(&org).await?;
+//! assert!(store.try_get(&web.urn).await?.is_none());
+//! # Ok::<(), Error>(())
+//! # }).unwrap();
+//! ```
 
 #![warn(missing_docs)]
 
