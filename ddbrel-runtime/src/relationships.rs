@@ -28,6 +28,16 @@ use crate::time;
 use crate::tx::{Tx, TxOutcome};
 use crate::urn::{AnyUrn, Urn};
 
+/// The key condition of one Query.
+struct KeyQuery<'a> {
+    /// `None` for the table, else the index name.
+    index: Option<&'a str>,
+    /// Hash key attribute and value.
+    hash: (&'a str, &'a str),
+    /// Range key attribute and the prefix it begins with.
+    prefix: Option<(&'a str, &'a str)>,
+}
+
 /// A collection membership as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -219,20 +229,49 @@ impl Store {
         order: Order,
         page: &PageRequest,
     ) -> Result<(Vec<Item>, Option<String>)> {
+        self.query_page(
+            KeyQuery {
+                index: None,
+                hash: (PK, pk),
+                prefix: Some((SK, prefix)),
+            },
+            fingerprint,
+            order,
+            page,
+        )
+        .await
+    }
+
+    /// One page of a key-condition Query: `hash = value [AND begins_with(range, prefix)]` on
+    /// the table (strongly consistent) or an index (eventually consistent, the only kind a GSI
+    /// offers), with the page's cursor checked against `fingerprint`.
+    async fn query_page(
+        &self,
+        q: KeyQuery<'_>,
+        fingerprint: &str,
+        order: Order,
+        page: &PageRequest,
+    ) -> Result<(Vec<Item>, Option<String>)> {
         let start = start_key(fingerprint, page)?;
-        let out = self
+        let mut req = self
             .client()
             .query()
             .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
+            .set_index_name(q.index.map(str::to_string))
+            .consistent_read(q.index.is_none())
+            .expression_attribute_names("#h", q.hash.0)
+            .expression_attribute_values(":h", s(q.hash.1))
             .scan_index_forward(order.forward())
             .set_limit(page.limit.map(|l| l.min(i32::MAX as u32) as i32))
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(start);
+        req = match q.prefix {
+            Some((range, prefix)) => req
+                .key_condition_expression("#h = :h AND begins_with(#r, :p)")
+                .expression_attribute_names("#r", range)
+                .expression_attribute_values(":p", s(prefix)),
+            None => req.key_condition_expression("#h = :h"),
+        };
+        let out = req
             .send()
             .await
             .map_err(|e| self.map_sdk_error("Query", e))?;
@@ -583,29 +622,19 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Membership>> {
         let fp = format!("collections|{member}");
-        let start = start_key(&fp, &page)?;
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(INVERTED_INDEX)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
-            .expression_attribute_values(":pk", s(member.as_str()))
-            .expression_attribute_values(":prefix", s(COLLECTION_PREFIX))
-            .set_limit(page.limit.map(|l| l.min(i32::MAX as u32) as i32))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| self.map_sdk_error("Query", e))?;
-        let cursor = next_cursor(&fp, out.last_evaluated_key)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(membership_of)
-            .collect::<Result<_>>()?;
+        let (items, cursor) = self
+            .query_page(
+                KeyQuery {
+                    index: Some(INVERTED_INDEX),
+                    hash: (GSI1PK, member.as_str()),
+                    prefix: Some((GSI1SK, COLLECTION_PREFIX)),
+                },
+                &fp,
+                Order::OldestFirst,
+                &page,
+            )
+            .await?;
+        let items = items.iter().map(membership_of).collect::<Result<_>>()?;
         Ok(Page { items, cursor })
     }
 
@@ -719,30 +748,17 @@ impl Store {
             type_prefix.unwrap_or(""),
             order.forward()
         );
-        let start = start_key(&fp, page)?;
-        let mut req = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(ACCOUNT_INDEX)
-            .expression_attribute_names("#a", attr::ACCOUNT_URN)
-            .expression_attribute_values(":a", s(account.as_str()))
-            .scan_index_forward(order.forward())
-            .set_limit(page.limit.map(|l| l.min(i32::MAX as u32) as i32))
-            .set_exclusive_start_key(start);
-        req = match type_prefix {
-            Some(p) => req
-                .key_condition_expression("#a = :a AND begins_with(#sk, :p)")
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":p", s(p)),
-            None => req.key_condition_expression("#a = :a"),
-        };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| self.map_sdk_error("Query", e))?;
-        let cursor = next_cursor(&fp, out.last_evaluated_key)?;
-        Ok((out.items.unwrap_or_default(), cursor))
+        self.query_page(
+            KeyQuery {
+                index: Some(ACCOUNT_INDEX),
+                hash: (attr::ACCOUNT_URN, account.as_str()),
+                prefix: type_prefix.map(|p| (SK, p)),
+            },
+            &fp,
+            order,
+            page,
+        )
+        .await
     }
 }
 
