@@ -531,3 +531,34 @@ async fn team_and_user_memberships_convey_by_default() {
     let u = store.get(&tree.users[0].urn).await.unwrap();
     assert_eq!(u.meta.conveying_collections, vec![t.urn.as_any().clone()]);
 }
+
+#[tokio::test]
+async fn the_progress_callback_counts_every_record() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 2, 20, 1, 1).await.unwrap();
+    let records = env.scan_all().await.len();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let report = store
+        .delete_with(
+            tree.account.urn.as_any(),
+            DeleteOptions {
+                force_sweep: true,
+                progress: Some(std::sync::Arc::new(move |p| s2.lock().unwrap().push(p))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.record_count(), records);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() > 2, "progress reported along the way");
+    assert!(
+        seen.windows(2).all(|w| w[0].deleted <= w[1].deleted),
+        "monotonic"
+    );
+    let last = seen.last().unwrap();
+    assert_eq!(last.discovered, records);
+    assert_eq!(last.deleted, records);
+}
