@@ -493,11 +493,18 @@ impl Store {
                 cond.push("#mc = :mc".into());
                 vals.insert(":mc".into(), n(meta.member_count));
             }
+            // The collections holding it, exactly as read: their membership records are the
+            // ones this transaction deletes (a membership moved since, with the same count,
+            // must cancel it).
             if meta.member_of.is_empty() {
                 cond.push("attribute_not_exists(#mo)".into());
             } else {
                 cond.push("size(#mo) = :mo".into());
                 vals.insert(":mo".into(), n(meta.member_of.len()));
+                for (i, c) in meta.member_of.iter().enumerate() {
+                    cond.push(format!("contains(#mo, :mo{i})"));
+                    vals.insert(format!(":mo{i}"), s(c.as_str()));
+                }
             }
             if meta.unique_keys.is_empty() {
                 cond.push("attribute_not_exists(#uk)".into());
