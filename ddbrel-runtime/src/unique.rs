@@ -81,6 +81,14 @@ impl<T: UniqueKeyPart + ?Sized> UniqueKeyPart for Box<T> {
 
 /// Normalizes one part: Unicode NFC, then lowercase when the constraint is case-insensitive.
 pub fn normalize(part: &str, case_insensitive: bool) -> String {
+    // ASCII text is already NFC, and its lowercase is ASCII: skip the Unicode tables.
+    if part.is_ascii() {
+        return if case_insensitive {
+            part.to_ascii_lowercase()
+        } else {
+            part.to_string()
+        };
+    }
     let nfc: String = part.nfc().collect();
     if case_insensitive {
         // Lowercasing can leave a string that is no longer NFC; normalize again.

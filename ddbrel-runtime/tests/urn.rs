@@ -444,13 +444,19 @@ fn every_part_is_covered_by_the_table() {
 #[test]
 fn long_inputs_are_cut_in_the_error_without_splitting_a_character() {
     let huge = format!("urn:pp:{}::{ID}", "A".repeat(1 << 20));
-    // Valid grammar, just long: parsing accepts it (the store refuses it before sending).
-    let parsed = AnyUrn::parse(&huge).unwrap();
-    assert_eq!(parsed.as_str().len(), huge.len());
+    // Valid grammar, but longer than DynamoDB's keys can hold: refused, saying why.
+    let err = AnyUrn::parse(&huge).unwrap_err();
+    assert_eq!(err.part(), UrnPart::Structure);
+    assert!(err.reason().contains("at most 1013"), "{err}");
+    // The longest URN that fits is accepted.
+    let longest = format!("urn:pp:{}::{ID}", "A".repeat(1013 - 4 - 3 - 2 - 36));
+    assert_eq!(longest.len(), 1013);
+    assert_eq!(AnyUrn::parse(&longest).unwrap().as_str(), longest);
+    assert!(AnyUrn::parse(&format!("urn:pp:B{}", &longest[7..])).is_err());
 
     let bad = format!("urn:pp:{}.::{ID}", "A".repeat(5000));
     let err = AnyUrn::parse(&bad).unwrap_err();
-    assert_eq!(err.part(), UrnPart::ResourceType);
+    assert_eq!(err.part(), UrnPart::Structure);
     assert!(
         err.input().len() <= 200 + '…'.len_utf8(),
         "{}",
