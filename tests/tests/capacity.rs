@@ -3,7 +3,7 @@
 
 use ddbrel_runtime::{CapacityMeter, Store};
 use ddbrel_tests::sample::{self, job};
-use entities::{JobCollection, Label};
+use entities::{Account, JobCollection, Label};
 
 #[tokio::test]
 async fn capacity_is_reported_and_resources_cost_no_inverted_index_write() {
@@ -63,4 +63,107 @@ async fn capacity_is_reported_and_resources_cost_no_inverted_index_write() {
         cap.inverted_index_units > 0.0,
         "a membership record is written to the InvertedIndex, and the meter sees it: {cap:?}"
     );
+}
+
+/// The WCU/RCU column of docs/BENCHMARKS.md: capacity per operation, next to its requests.
+/// Run with `--nocapture` to print the table.
+#[tokio::test]
+async fn capacity_per_operation() {
+    use ddbrel_runtime::{Capacity, Order, PageRequest, RequestCounter};
+    use entities::{Job, Team, User};
+    let engine = ddbrel_runtime::embedded::Engine::memory().await.unwrap();
+    let meter = CapacityMeter::new();
+    let counter = RequestCounter::new();
+    let config = engine
+        .config_builder()
+        .interceptor(meter.clone())
+        .interceptor(counter.clone())
+        .build();
+    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "capacity");
+    store.create_table().await.unwrap();
+    let mut rows: Vec<(String, u64, Capacity)> = Vec::new();
+    macro_rules! op {
+        ($name:expr, $f:expr) => {{
+            meter.reset();
+            counter.reset();
+            let out = $f.await.unwrap();
+            rows.push(($name.to_string(), counter.total(), meter.total()));
+            out
+        }};
+    }
+    let acct = op!(
+        "create root, 1 unique constraint",
+        store.create(sample::account("w"))
+    );
+    let col = op!(
+        "create child, 1 unique constraint",
+        store.create_child(
+            &acct,
+            JobCollection {
+                name: "c".into(),
+                description: None
+            }
+        )
+    );
+    let j = op!("create child (depth 2)", store.create_child(&col, job("j")));
+    let mut g = op!("get", store.get(&j.urn));
+    g.data.name = "x".into();
+    op!("update, no unique change", store.update(&g));
+    let user = store
+        .create_child(
+            &acct,
+            User {
+                email: "a@b.c".into(),
+                display_name: "a".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let team = store
+        .create_child(&acct, Team { name: "t".into() })
+        .await
+        .unwrap();
+    op!("add member", store.add_member(&team, &user));
+    op!(
+        "children page with data (1)",
+        store.children_with_data::<Job>(&col.urn, PageRequest::all())
+    );
+    op!(
+        "account page",
+        store.by_account::<Job>(acct.urn.as_any(), Order::OldestFirst, PageRequest::all())
+    );
+    op!(
+        "authorization scope (user in a team)",
+        store.authorization_scope(user.urn.as_any())
+    );
+    op!(
+        "lookup by unique value",
+        Account::find_by_slug(&store, acct.data.slug.clone())
+    );
+    let leaf = store.get(&j.urn).await.unwrap();
+    op!("delete leaf", store.delete(&leaf));
+    println!(
+        "| operation | requests | RCU | WCU | of which InvertedIndex | of which ResourcesByAccountIndex |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, requests, c) in &rows {
+        println!(
+            "| {name} | {requests} | {} | {} | {} | {} |",
+            c.read_units, c.write_units, c.inverted_index_units, c.account_index_units
+        );
+        assert_eq!(
+            c.requests, *requests,
+            "{name}: every request reported capacity"
+        );
+    }
+    let get = &rows[3].2;
+    assert!(get.read_units > 0.0 && get.write_units == 0.0);
+    // Resources never reach the InvertedIndex: a root create and an update cost none of it;
+    // a child create costs exactly the one entry of its ParentChildRelationship.
+    for i in [0, 4] {
+        assert_eq!(rows[i].2.inverted_index_units, 0.0, "{}", rows[i].0);
+    }
+    for i in [1, 2] {
+        assert_eq!(rows[i].2.inverted_index_units, 1.0, "{}", rows[i].0);
+    }
 }
