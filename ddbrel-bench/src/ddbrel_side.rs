@@ -1,16 +1,14 @@
 //! ddbrel's side of the encode and decode pair.
 //!
-//! The store builds a Resource item in a crate-private function. [`encode`] performs the same
-//! steps with the runtime's public pieces, in the store's order: the clock
+//! [`encode`] performs the steps `Store::create_child` takes before sending, with the
+//! runtime's public pieces, in the store's order: the clock
 //! ([`ddbrel_runtime::time::now`]), the uniqueness markers with their normalization
 //! ([`ddbrel_runtime::unique::markers_for`]), the [`ResourceMeta`], the entity's fields with
 //! the reserved-name check ([`codec::encode_fields`]), the reserved attributes, and the size
 //! and key-length checks ([`codec::check_limits`]). `tests/equivalence.rs` checks that the
 //! result has exactly the attributes of the item the store writes.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use ddbrel_runtime::codec::{self, n, s};
-use ddbrel_runtime::schema::{PK, RecordType, SK, attr};
+use ddbrel_runtime::codec;
 use ddbrel_runtime::{AnyUrn, Entity, Item, ResourceMeta, Result, Stored, Urn, time, unique};
 
 /// Encodes `data` as the Resource item the store writes when it creates a child with this
@@ -55,37 +53,8 @@ pub fn encode<E: Entity>(
     Ok(item)
 }
 
-/// The Resource item for an entity and its meta, attribute for attribute as the store's own
-/// (crate-private) builder writes it.
-pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
-    let mut item = codec::encode_fields(urn.as_str(), data)?;
-    let u = urn.as_str();
-    item.insert(PK.into(), s(u));
-    item.insert(SK.into(), s(u));
-    item.insert(attr::TYPE.into(), s(RecordType::Resource.as_str()));
-    item.insert(attr::SCHEMA_VERSION.into(), n(meta.schema_version));
-    item.insert(attr::CREATED_AT.into(), s(time::format(meta.created_at)));
-    item.insert(attr::UPDATED_AT.into(), s(time::format(meta.updated_at)));
-    item.insert(attr::RESOURCE_TYPE.into(), s(E::RESOURCE_TYPE));
-    item.insert(attr::VERSION.into(), n(meta.version));
-    if let Some(a) = &meta.account {
-        item.insert(attr::ACCOUNT_URN.into(), s(a.as_str()));
-    }
-    if let Some(p) = &meta.parent {
-        item.insert(attr::PARENT_URN.into(), s(p.as_str()));
-        item.insert(
-            attr::ANCESTORS.into(),
-            AttributeValue::L(meta.ancestors.iter().map(|a| s(a.as_str())).collect()),
-        );
-    }
-    if !meta.unique_keys.is_empty() {
-        item.insert(
-            attr::UNIQUE_KEYS.into(),
-            AttributeValue::Ss(meta.unique_keys.clone()),
-        );
-    }
-    Ok(item)
-}
+/// The Resource item for an entity and its meta: the store's own builder.
+pub use ddbrel_runtime::store::resource_item;
 
 /// Decodes a Resource item as the store does on every read: [`Stored::from_item`].
 pub fn decode<E: Entity>(item: Item) -> Result<Stored<E>> {

@@ -692,12 +692,9 @@ fn decode_insert_failure<E: Entity>(
     }
 }
 
-/// The Resource item for an entity: reserved attributes per SCHEMA.md plus its fields.
-pub(crate) fn resource_item<E: Entity>(
-    urn: &Urn<E>,
-    data: &E,
-    meta: &ResourceMeta,
-) -> Result<Item> {
+/// The Resource item for an entity: reserved attributes per SCHEMA.md plus its fields, as the
+/// store writes it (for tools that write items themselves, such as imports and benchmarks).
+pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
     let mut item = codec::encode_fields(urn.as_str(), data)?;
     let u = urn.as_str();
     item.insert(PK.into(), s(u));
