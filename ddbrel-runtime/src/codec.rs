@@ -187,8 +187,12 @@ pub fn record_type(item: &Item) -> Result<RecordType> {
 
 /// Decodes the reserved attributes of a Resource item.
 pub fn decode_meta(item: &Item) -> Result<(AnyUrn, String, ResourceMeta)> {
-    if record_type(item)? != RecordType::Resource {
-        return Err(Error::invalid_item(key_of(item), "not a Resource record"));
+    let t = record_type(item)?;
+    if t != RecordType::Resource {
+        return Err(Error::invalid_item(
+            key_of(item),
+            format!("_type is {}, not Resource", t.as_str()),
+        ));
     }
     let pk = get_s(item, PK)?;
     let sk = get_s(item, SK)?;
@@ -239,6 +243,12 @@ pub fn decode_meta(item: &Item) -> Result<(AnyUrn, String, ResourceMeta)> {
             Some(_) => Some(get_ts(item, attr::DELETING)?),
         },
     };
+    if meta.parent.is_none() && item.contains_key(attr::ANCESTORS) {
+        return Err(Error::invalid_item(
+            key_of(item),
+            "_ancestors is present on a resource without _parentUrn",
+        ));
+    }
     if meta.parent.is_some() == meta.ancestors.is_empty()
         || meta.ancestors.last() != meta.parent.as_ref()
     {
