@@ -28,6 +28,18 @@ use crate::time;
 use crate::tx::{Tx, TxOutcome};
 use crate::urn::{AnyUrn, Urn};
 
+/// Refuses a type prefix that does not end with `::` (it would also match every type whose
+/// name extends this one: `System.Account.Job` is a prefix of `System.Account.JobCollection`).
+fn check_type_prefix(what: &str, type_prefix: Option<&str>) -> Result<()> {
+    match type_prefix {
+        Some(p) if !p.ends_with("::") => Err(Error::Encode {
+            what: what.into(),
+            reason: format!("type prefix {p:?} must end with `::`"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The key condition of one Query.
 struct KeyQuery<'a> {
     /// `None` for the table, else the index name.
@@ -198,14 +210,7 @@ impl Store {
         order: Order,
         page: PageRequest,
     ) -> Result<Page<AnyUrn>> {
-        if let Some(p) = type_prefix
-            && !p.ends_with("::")
-        {
-            return Err(Error::Encode {
-                what: "children query".into(),
-                reason: format!("type prefix {p:?} must end with `::`"),
-            });
-        }
+        check_type_prefix("children query", type_prefix)?;
         let prefix = format!("{CHILD_PREFIX}{}", type_prefix.unwrap_or(""));
         let fp = format!("children|{parent}|{prefix}|{}", order.forward());
         let (items, cursor) = self
@@ -722,14 +727,7 @@ impl Store {
         order: Order,
         page: PageRequest,
     ) -> Result<Page<Item>> {
-        if let Some(p) = type_prefix
-            && !p.ends_with("::")
-        {
-            return Err(Error::Encode {
-                what: "account query".into(),
-                reason: format!("type prefix {p:?} must end with `::`"),
-            });
-        }
+        check_type_prefix("account query", type_prefix)?;
         let (items, cursor) = self
             .account_query(account, type_prefix, order, &page)
             .await?;

@@ -205,8 +205,80 @@ async fn authorization_scope_is_flat_and_follows_conveying_collections() {
         .unwrap();
     let scope = store.authorization_scope(a_job.urn.as_any()).await.unwrap();
     assert!(scope.contains(tree.labels[0].urn.as_any()));
-    // Grants on a collection holding an ancestor convey to descendants: a team holding the
-    // job collection is not declared, so use the label on the collection's job only.
+    assert_ok(&env).await;
+}
+
+mod nested {
+    use ddbrel_runtime::Entity;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    #[urn(type = "Scope.Org")]
+    pub struct Org {
+        pub n: u32,
+    }
+    #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    #[urn(type = "Scope.Org.Folder")]
+    #[parent(Org)]
+    pub struct Folder {
+        pub n: u32,
+    }
+    #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    #[urn(type = "Scope.Org.Folder.Doc")]
+    #[parent(Folder)]
+    pub struct Doc {
+        pub n: u32,
+    }
+    /// A group of folders, in another org, whose grants flow to everything in them.
+    #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    #[urn(type = "Scope.Org.Share")]
+    #[parent(Org)]
+    #[collection(of(Folder), conveys_authorization = true)]
+    pub struct Share {
+        pub n: u32,
+    }
+}
+
+#[tokio::test]
+async fn a_conveying_collection_holding_an_ancestor_is_in_the_scope() {
+    use nested::{Doc, Folder, Org, Share};
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let org = store.create(Org { n: 0 }).await.unwrap();
+    let other_org = store.create(Org { n: 1 }).await.unwrap();
+    let folder = store.create_child(&org, Folder { n: 0 }).await.unwrap();
+    let doc = store.create_child(&folder, Doc { n: 0 }).await.unwrap();
+    let share = store
+        .create_child(&other_org, Share { n: 0 })
+        .await
+        .unwrap();
+    let folder = store.get(&folder.urn).await.unwrap();
+    store.add_member(&share, &folder).await.unwrap();
+
+    let (scope, counts) = env
+        .counter
+        .measure(store.authorization_scope(doc.urn.as_any()))
+        .await;
+    let scope = scope.unwrap();
+    assert_eq!(
+        scope,
+        vec![
+            doc.urn.as_any().clone(),
+            folder.urn.as_any().clone(),
+            org.urn.as_any().clone(),
+            share.urn.as_any().clone(),
+            other_org.urn.as_any().clone(),
+        ],
+        "the doc, its ancestors, the share holding its folder, and the share's ancestors"
+    );
+    assert_eq!(total(&counts), 3);
+
+    // Not conveying: the share leaves the scope, the ancestors stay.
+    store.add_member_with(&share, &folder, false).await.unwrap();
+    let scope = store.authorization_scope(doc.urn.as_any()).await.unwrap();
+    assert!(!scope.contains(share.urn.as_any()));
+    assert!(!scope.contains(other_org.urn.as_any()));
+    assert!(scope.contains(org.urn.as_any()));
     assert_ok(&env).await;
 }
 
