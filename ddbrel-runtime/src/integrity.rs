@@ -1038,6 +1038,7 @@ const RESOURCE_ATTRS: &[&str] = &[
     attr::DELETING,
     attr::CHILD_COUNT,
     attr::MEMBER_COUNT,
+    attr::WRITE_TOKEN,
 ];
 const PARENT_CHILD_ATTRS: &[&str] = &[
     PK,
@@ -1457,6 +1458,8 @@ impl Checker {
                 format!("_createdAt {c} is after _updatedAt {u}"),
             );
         }
+        // `_writeToken`, when present, is a non-empty string (section 5.1).
+        self.opt_s(key, item, attr::WRITE_TOKEN);
         let deleting = match self.opt_s(key, item, attr::DELETING) {
             Some(s) => {
                 self.timestamp(key, attr::DELETING, s);

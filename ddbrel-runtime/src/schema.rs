@@ -54,6 +54,9 @@ pub mod attr {
     pub const MEMBER_OF: &str = "_memberOf";
     /// Collections holding the resource whose membership conveys authorization.
     pub const CONVEYING_COLLECTIONS: &str = "_conveyingCollections";
+    /// A token only the last versioned write (create or update) of the resource wrote; lets a
+    /// writer whose response was lost recognize its own write.
+    pub const WRITE_TOKEN: &str = "_writeToken";
     /// Deletion fence: present while a cascading delete is under way.
     pub const DELETING: &str = "_deleting";
     /// Child URN (parent-child records).

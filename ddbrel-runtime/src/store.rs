@@ -187,7 +187,10 @@ impl Store {
             member_count: 0,
             deleting: None,
         };
-        let item = resource_item(&urn, &data, &meta)?;
+        let mut item = resource_item(&urn, &data, &meta)?;
+        // Only this create writes this token: an earlier attempt of it that landed is
+        // recognized by it, never by time (a concurrent writer can share the millisecond).
+        item.insert(attr::WRITE_TOKEN.into(), s(write_token()));
         codec::check_limits(&item)?;
         let urn_s = urn.as_str();
 
@@ -214,8 +217,8 @@ impl Store {
                         .is_some_and(|s| s.is_conditional_check_failed_exception())
                     {
                         // The SDK retries a request whose response was lost; if an earlier
-                        // attempt of this very create landed, the item is ours: same
-                        // `_createdAt` to the millisecond, same fields.
+                        // attempt of this very create landed, the item is ours: the same
+                        // fields and the `_writeToken` only this create wrote.
                         if let Some(existing) = self.get_item(urn_s, urn_s).await?
                             && same_item(&existing, &sent)
                         {
@@ -392,6 +395,7 @@ impl Store {
             ("#v", attr::VERSION),
             ("#u", attr::UPDATED_AT),
             ("#sv", attr::SCHEMA_VERSION),
+            ("#wt", attr::WRITE_TOKEN),
             ("#del", attr::DELETING),
         ] {
             names.insert(tag.to_string(), name.to_string());
@@ -401,7 +405,14 @@ impl Store {
         values.insert(":nv".into(), n(new_version));
         values.insert(":u".into(), s(time::format(now)));
         values.insert(":sv".into(), n(E::SCHEMA_VERSION));
-        sets.extend(["#v = :nv".into(), "#u = :u".into(), "#sv = :sv".into()]);
+        let token = write_token();
+        values.insert(":wt".into(), s(token.clone()));
+        sets.extend([
+            "#v = :nv".into(),
+            "#u = :u".into(),
+            "#sv = :sv".into(),
+            "#wt = :wt".into(),
+        ]);
         let mut unique_keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
         unique_keys.sort();
         if !removed.is_empty() || !added.is_empty() {
@@ -423,7 +434,9 @@ impl Store {
         meta.updated_at = now;
         meta.schema_version = E::SCHEMA_VERSION;
         meta.unique_keys = unique_keys;
-        codec::check_limits(&resource_item(&stored.urn, &stored.data, &meta)?)?;
+        let mut as_written = resource_item(&stored.urn, &stored.data, &meta)?;
+        as_written.insert(attr::WRITE_TOKEN.into(), s(token.clone()));
+        codec::check_limits(&as_written)?;
         let condition = "#v = :v AND attribute_not_exists(#del)";
         let updated = Stored {
             urn: stored.urn.clone(),
@@ -455,8 +468,8 @@ impl Store {
                         aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
                     ) => {
                         // An earlier attempt of this very update landed (the SDK retried
-                        // after a lost response): the item holds our version and timestamp.
-                        if c.item().is_some_and(|old| is_our_update(old, new_version, &now)) {
+                        // after a lost response): the item holds the token only we wrote.
+                        if c.item().is_some_and(|old| is_our_update(old, new_version, &token)) {
                             return Ok(updated);
                         }
                         Err(write_failure(urn_s, stored.meta.version, c.item()))
@@ -599,10 +612,18 @@ fn same_item(a: &Item, b: &Item) -> bool {
             .all(|(k, v)| b.get(k).is_some_and(|w| norm(v) == norm(w)))
 }
 
-/// Whether an item is the result of our own update (version and timestamp we wrote).
-fn is_our_update(item: &Item, new_version: u64, now: &jiff::Timestamp) -> bool {
+/// Whether an item is the result of our own update: our version and the token only this
+/// update wrote. Time cannot decide it: two writers from the same read can write in the same
+/// millisecond, and the loser would take the winner's write for its own (a lost update).
+fn is_our_update(item: &Item, new_version: u64, token: &str) -> bool {
     codec::get_u64(item, attr::VERSION).ok() == Some(new_version)
-        && codec::get_s(item, attr::UPDATED_AT).ok() == Some(time::format(*now).as_str())
+        && codec::get_s(item, attr::WRITE_TOKEN).ok() == Some(token)
+}
+
+/// A fresh `_writeToken`: UUIDv7 carries 74 random bits and, within a process, a counter, so
+/// no two writes share one.
+fn write_token() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// The error for a failed conditional write of a resource, from the item as it was.

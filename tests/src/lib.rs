@@ -5,6 +5,7 @@ use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{RequestCounter, Store};
 
 pub mod faults;
+pub mod gate;
 pub mod invariants;
 pub mod sample;
 
@@ -20,6 +21,8 @@ pub struct TestEnv {
     pub endpoint: String,
     /// Injects faults into the store's client (disarmed until armed).
     pub faults: faults::FaultInjector,
+    /// Holds chosen requests of the store's client until the test releases them.
+    pub gate: gate::Gate,
     _engine: Option<Engine>,
 }
 
@@ -37,7 +40,9 @@ impl TestEnv {
         };
         let counter = RequestCounter::new();
         let faults = faults::FaultInjector::new();
+        let gate = gate::Gate::new();
         let config = ddbrel_runtime::store::local_config_builder(&endpoint)
+            .http_client(gate.clone())
             .interceptor(counter.clone())
             .interceptor(faults.clone())
             .build();
@@ -60,6 +65,7 @@ impl TestEnv {
             raw,
             endpoint,
             faults,
+            gate,
             _engine: engine,
         }
     }

@@ -43,6 +43,11 @@ fn check_resource<E: Entity>(item: &Item, account: Option<&str>, parent: Option<
     for ts in ["_createdAt", "_updatedAt"] {
         assert!(is_timestamp(s(item, ts).unwrap_or("")), "{ts} of {urn}");
     }
+    // Every create and update writes a token of its own (section 5.1).
+    assert!(
+        s(item, "_writeToken").is_some_and(|t| uuid::Uuid::parse_str(t).is_ok()),
+        "_writeToken of {urn}"
+    );
     assert!(
         !item.contains_key("GSI1PK") && !item.contains_key("GSI1SK"),
         "no GSI1 on {urn}"

@@ -469,6 +469,7 @@ async fn unrepairable_kinds_are_left_in_place_and_reported() {
     edit(&env, &job1, &job1, |i| {
         i.insert("_version".into(), n(0));
         i.insert("_createdAt".into(), AV::S("yesterday".into()));
+        i.insert("_writeToken".into(), AV::N("7".into()));
     })
     .await;
     delete(&env, &col, &format!("child#{job2}")).await;
@@ -484,6 +485,7 @@ async fn unrepairable_kinds_are_left_in_place_and_reported() {
     assert_found(&a, FindingKind::AccountMismatch, &job0, "_accountUrn");
     assert_found(&a, FindingKind::Schema, &job1, "_version is 0");
     assert_found(&a, FindingKind::Schema, &job1, "_createdAt");
+    assert_found(&a, FindingKind::Schema, &job1, "_writeToken is N, not S");
     assert_found(
         &a,
         FindingKind::ParentRelationship,

@@ -373,6 +373,104 @@ async fn concurrent_updates_lose_nothing() {
     assert_eq!(end.data.stars, now.data.stars + 8);
 }
 
+/// Defect 4 of the write protocol: a writer from the same read, in the same millisecond, was
+/// taken for our own landed write (version and `_updatedAt` matched), so both callers got `Ok`
+/// and one update was lost. The update is held at the connector; another writer's update with
+/// the very timestamp the held request carries lands first; then the held one goes on.
+#[tokio::test]
+async fn an_update_in_the_same_millisecond_is_not_taken_for_ours() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let env = TestEnv::new().await;
+    let a = env.store.create(note("same-ms")).await.unwrap();
+    let mut held = env.gate.hold("UpdateItem", 1, None);
+    let store = env.store.clone();
+    let mut ours = a.clone();
+    ours.data.stars = 7;
+    let task = tokio::spawn(async move { store.update(&ours).await });
+
+    let body: serde_json::Value = serde_json::from_str(&held.arrived().await).unwrap();
+    let millisecond = body["ExpressionAttributeValues"][":u"]["S"]
+        .as_str()
+        .expect("the update carries its _updatedAt")
+        .to_string();
+    // The other writer: same read (version 1), same millisecond, its own change.
+    env.raw
+        .update_item()
+        .table_name(env.store.table())
+        .key("PK", AttributeValue::S(a.urn.to_string()))
+        .key("SK", AttributeValue::S(a.urn.to_string()))
+        .update_expression("SET #v = :two, #u = :u, stars = :s")
+        .condition_expression("#v = :one")
+        .expression_attribute_names("#v", "_version")
+        .expression_attribute_names("#u", "_updatedAt")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":two", AttributeValue::N("2".into()))
+        .expression_attribute_values(":u", AttributeValue::S(millisecond))
+        .expression_attribute_values(":s", AttributeValue::N("99".into()))
+        .send()
+        .await
+        .unwrap();
+    held.release();
+
+    match task.await.unwrap() {
+        Err(Error::Conflict {
+            expected: 1,
+            current: Some(2),
+            ..
+        }) => {}
+        other => panic!(
+            "the other writer's update was taken for ours: {other:?}; item {:?}",
+            env.raw_item(a.urn.as_str(), a.urn.as_str()).await
+        ),
+    }
+    let now = env.store.get(&a.urn).await.unwrap();
+    assert_eq!((now.meta.version, now.data.stars), (2, 99));
+}
+
+/// The same for a create with a chosen URN: another creator of the same URN, with the same
+/// fields and the same `_createdAt`, is not taken for our own landed PutItem.
+#[tokio::test]
+async fn an_identical_create_by_another_writer_is_not_taken_for_ours() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let env = TestEnv::new().await;
+    let urn = Urn::<Note>::new();
+    let mut held = env.gate.hold("PutItem", 1, None);
+    let store = env.store.clone();
+    let mine = urn.clone();
+    let task = tokio::spawn(async move { store.create_with_urn(mine, note("twin")).await });
+
+    let body: serde_json::Value = serde_json::from_str(&held.arrived().await).unwrap();
+    // The other creator writes the very item, with a token of its own (or none, as older
+    // code wrote).
+    let mut item = body["Item"].as_object().unwrap().clone();
+    item.remove("_writeToken");
+    // A Note's item holds only strings and numbers.
+    let item: Item = item
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match (v["S"].as_str(), v["N"].as_str()) {
+                (Some(text), _) => AttributeValue::S(text.to_string()),
+                (None, Some(number)) => AttributeValue::N(number.to_string()),
+                _ => panic!("unexpected attribute {k}: {v}"),
+            };
+            (k, value)
+        })
+        .collect();
+    env.raw
+        .put_item()
+        .table_name(env.store.table())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    held.release();
+
+    match task.await.unwrap() {
+        Err(Error::AlreadyExists { .. }) => {}
+        other => panic!("the other creator's item was taken for ours: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn create_table_is_idempotent_and_checks_the_definition() {
     let env = TestEnv::new().await;
