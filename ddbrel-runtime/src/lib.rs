@@ -63,6 +63,8 @@ pub mod error;
 pub mod integrity;
 pub mod metrics;
 pub mod migrate;
+mod ops;
+pub mod records;
 pub mod query;
 pub mod relationships;
 pub mod schema;

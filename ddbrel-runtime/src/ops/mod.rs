@@ -1,0 +1,3 @@
+//! Operations: `impl Store` blocks, one access-pattern family of SCHEMA.md §10 per file.
+
+mod table;

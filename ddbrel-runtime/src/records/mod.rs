@@ -1,0 +1,7 @@
+//! Records: each record type of SCHEMA.md §5 encoded beside its decoding, one file per
+//! type, plus the attribute helpers, size checks and DynamoDB-JSON they share. Pure: no I/O.
+
+pub mod attrs;
+pub mod json;
+pub mod resource;
+pub mod size;

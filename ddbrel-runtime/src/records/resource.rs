@@ -1,0 +1,187 @@
+//! The Resource record (SCHEMA.md §5.1): an entity's own item. Encoding and decoding side by
+//! side; nothing here panics on what the table holds.
+
+use jiff::Timestamp;
+
+use crate::Item;
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::records::attrs::*;
+use crate::schema::{PK, RecordType, SK, attr};
+use crate::urn::{AnyUrn, Urn};
+
+/// What the store keeps about a resource besides the entity's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceMeta {
+    /// `_version`: 1 at creation, +1 per update.
+    pub version: u64,
+    /// `_schemaVersion` as read (before any migration on read).
+    pub schema_version: u32,
+    /// `_createdAt`.
+    pub created_at: Timestamp,
+    /// `_updatedAt`.
+    pub updated_at: Timestamp,
+    /// `_accountUrn`, for account-scoped types.
+    pub account: Option<AnyUrn>,
+    /// `_parentUrn`, for types with a parent.
+    pub parent: Option<AnyUrn>,
+    /// `_ancestors`: root first, parent last; empty for roots.
+    pub ancestors: Vec<AnyUrn>,
+    /// `_uniqueKeys`: the uniqueness markers this resource holds.
+    pub unique_keys: Vec<String>,
+    /// `_memberOf`: collections holding this resource.
+    pub member_of: Vec<AnyUrn>,
+    /// `_conveyingCollections`: those whose membership conveys authorization.
+    pub conveying_collections: Vec<AnyUrn>,
+    /// `_childCount`.
+    pub child_count: u64,
+    /// `_memberCount`.
+    pub member_count: u64,
+    /// `_deleting`: set while a cascading delete is under way.
+    pub deleting: Option<Timestamp>,
+}
+/// Decodes the reserved attributes of a Resource item.
+pub fn decode_meta(item: &Item) -> Result<(AnyUrn, String, ResourceMeta)> {
+    let t = record_type(item)?;
+    if t != RecordType::Resource {
+        return Err(Error::invalid_item(
+            key_of(item),
+            format!("_type is {}, not Resource", t.as_str()),
+        ));
+    }
+    let pk = get_s(item, PK)?;
+    let sk = get_s(item, SK)?;
+    if pk != sk {
+        return Err(Error::invalid_item(
+            key_of(item),
+            "a Resource record has PK = SK = its URN",
+        ));
+    }
+    let urn = AnyUrn::parse(pk)
+        .map_err(|e| Error::invalid_item(key_of(item), format!("PK is not a URN: {e}")))?;
+    let resource_type = get_s(item, attr::RESOURCE_TYPE)?.to_string();
+    if resource_type != urn.resource_type() {
+        return Err(Error::invalid_item(
+            key_of(item),
+            format!("_resourceType {resource_type} differs from the URN's type"),
+        ));
+    }
+    let schema_version = get_u64(item, attr::SCHEMA_VERSION)?;
+    let schema_version = u32::try_from(schema_version)
+        .map_err(|_| Error::invalid_item(key_of(item), "_schemaVersion is out of range"))?;
+    let version = get_u64(item, attr::VERSION)?;
+    if version == 0 {
+        return Err(Error::invalid_item(
+            key_of(item),
+            "_version is 0; versions start at 1",
+        ));
+    }
+    let meta = ResourceMeta {
+        version,
+        schema_version,
+        created_at: get_ts(item, attr::CREATED_AT)?,
+        updated_at: get_ts(item, attr::UPDATED_AT)?,
+        account: get_opt_urn(item, attr::ACCOUNT_URN)?,
+        parent: get_opt_urn(item, attr::PARENT_URN)?,
+        ancestors: get_urn_list(item, attr::ANCESTORS)?,
+        unique_keys: {
+            let mut v = get_ss(item, attr::UNIQUE_KEYS)?;
+            v.sort();
+            v
+        },
+        member_of: get_urn_set(item, attr::MEMBER_OF)?,
+        conveying_collections: get_urn_set(item, attr::CONVEYING_COLLECTIONS)?,
+        child_count: get_opt_u64(item, attr::CHILD_COUNT)?,
+        member_count: get_opt_u64(item, attr::MEMBER_COUNT)?,
+        deleting: match item.get(attr::DELETING) {
+            None => None,
+            Some(_) => Some(get_ts(item, attr::DELETING)?),
+        },
+    };
+    if meta.parent.is_none() && item.contains_key(attr::ANCESTORS) {
+        return Err(Error::invalid_item(
+            key_of(item),
+            "_ancestors is present on a resource without _parentUrn",
+        ));
+    }
+    if meta.parent.is_some() == meta.ancestors.is_empty()
+        || meta.ancestors.last() != meta.parent.as_ref()
+    {
+        return Err(Error::invalid_item(
+            key_of(item),
+            "_ancestors must end with _parentUrn (and be absent exactly when _parentUrn is)",
+        ));
+    }
+    Ok((urn, resource_type, meta))
+}
+
+/// Whether an attribute name belongs to the store (reserved) rather than to the entity.
+pub fn is_reserved(name: &str) -> bool {
+    name.starts_with('_') || matches!(name, "PK" | "SK" | "GSI1PK" | "GSI1SK")
+}
+
+/// Decodes a Resource item into entity `E`: checks the type, refuses newer schema versions,
+/// migrates older ones, then decodes the entity's own fields.
+pub fn decode<E: Entity>(item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
+    decode_migrating(item).map(|(u, e, m, _)| (u, e, m))
+}
+
+/// [`decode`], also returning the entity attributes the item held before an on-read
+/// migration (empty when it was current), so that the next write can drop what the migration
+/// removed.
+pub(crate) fn decode_migrating<E: Entity>(
+    mut item: Item,
+) -> Result<(Urn<E>, E, ResourceMeta, Vec<String>)> {
+    let (urn, _, meta) = decode_meta(&item)?;
+    let key = key_of(&item);
+    let urn: Urn<E> = urn.typed().map_err(|e| {
+        Error::invalid_item(
+            &key,
+            format!("expected a {} resource: {e}", E::RESOURCE_TYPE),
+        )
+    })?;
+    if meta.schema_version > E::SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            key,
+            found: meta.schema_version,
+            supported: E::SCHEMA_VERSION,
+        });
+    }
+    if meta.schema_version == 0 {
+        return Err(Error::invalid_item(
+            key,
+            "_schemaVersion is 0; versions start at 1",
+        ));
+    }
+    let mut before = Vec::new();
+    if meta.schema_version < E::SCHEMA_VERSION {
+        before = item.keys().filter(|k| !is_reserved(k)).cloned().collect();
+        E::migrate(meta.schema_version, &mut item)?;
+    }
+    item.retain(|k, _| !is_reserved(k));
+    let data: E = serde_dynamo::from_item(item).map_err(|e| {
+        Error::invalid_item(
+            &key,
+            format!("does not decode as {}: {e}", E::RESOURCE_TYPE),
+        )
+    })?;
+    Ok((urn, data, meta, before))
+}
+
+/// Encodes an entity's own fields, refusing reserved attribute names.
+pub fn encode_fields<E: Entity>(urn: &str, data: &E) -> Result<Item> {
+    let item: Item = serde_dynamo::to_item(data).map_err(|e| Error::Encode {
+        what: urn.to_string(),
+        reason: e.to_string(),
+    })?;
+    if let Some(name) = item.keys().find(|k| is_reserved(k)) {
+        return Err(Error::Encode {
+            what: urn.to_string(),
+            reason: format!(
+                "field {name:?} uses a reserved attribute name (names starting with `_`, PK, SK, GSI1PK, GSI1SK)"
+            ),
+        });
+    }
+    Ok(item)
+}
+
