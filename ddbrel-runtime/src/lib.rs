@@ -64,8 +64,8 @@ pub mod integrity;
 pub mod metrics;
 pub mod migrate;
 mod ops;
-pub mod records;
 pub mod query;
+pub mod records;
 pub mod relationships;
 pub mod schema;
 pub mod store;
@@ -73,6 +73,7 @@ pub mod time;
 pub mod tx;
 pub mod unique;
 pub mod urn;
+pub mod wire;
 
 pub use cascade::{DeleteOptions, DeleteReport, Progress};
 pub use codec::ResourceMeta;

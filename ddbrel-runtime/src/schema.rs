@@ -232,4 +232,3 @@ pub struct TableDescription {
     /// Index names.
     pub indexes: Vec<String>,
 }
-

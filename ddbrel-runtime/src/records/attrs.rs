@@ -162,4 +162,3 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 pub fn n(v: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
-

@@ -106,4 +106,3 @@ fn json_to_value(v: &serde_json::Value) -> std::result::Result<AttributeValue, S
 pub fn to_plain_json(item: &Item) -> serde_json::Value {
     serde_dynamo::from_item(item.clone()).unwrap_or_else(|_| to_dynamodb_json(item))
 }
-

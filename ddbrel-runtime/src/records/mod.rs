@@ -3,5 +3,7 @@
 
 pub mod attrs;
 pub mod json;
+pub mod marker;
+pub mod parent_child;
 pub mod resource;
 pub mod size;

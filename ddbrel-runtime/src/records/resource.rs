@@ -1,6 +1,10 @@
 //! The Resource record (SCHEMA.md §5.1): an entity's own item. Encoding and decoding side by
 //! side; nothing here panics on what the table holds.
 
+use std::ops::{Deref, DerefMut};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use jiff::Timestamp;
 
 use crate::Item;
@@ -8,6 +12,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::records::attrs::*;
 use crate::schema::{PK, RecordType, SK, attr};
+use crate::time;
 use crate::urn::{AnyUrn, Urn};
 
 /// What the store keeps about a resource besides the entity's own fields.
@@ -185,3 +190,89 @@ pub fn encode_fields<E: Entity>(urn: &str, data: &E) -> Result<Item> {
     Ok(item)
 }
 
+/// The Resource item for an entity: reserved attributes per SCHEMA.md plus its fields, as the
+/// store writes it (for tools that write items themselves, such as imports and benchmarks).
+pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
+    let mut item = encode_fields(urn.as_str(), data)?;
+    let u = urn.as_str();
+    item.insert(PK.into(), s(u));
+    item.insert(SK.into(), s(u));
+    item.insert(attr::TYPE.into(), s(RecordType::Resource.as_str()));
+    item.insert(attr::SCHEMA_VERSION.into(), n(meta.schema_version));
+    item.insert(attr::CREATED_AT.into(), s(time::format(meta.created_at)));
+    item.insert(attr::UPDATED_AT.into(), s(time::format(meta.updated_at)));
+    item.insert(attr::RESOURCE_TYPE.into(), s(E::RESOURCE_TYPE));
+    item.insert(attr::VERSION.into(), n(meta.version));
+    if let Some(a) = &meta.account {
+        item.insert(attr::ACCOUNT_URN.into(), s(a.as_str()));
+    }
+    if let Some(p) = &meta.parent {
+        item.insert(attr::PARENT_URN.into(), s(p.as_str()));
+        item.insert(
+            attr::ANCESTORS.into(),
+            AttributeValue::L(meta.ancestors.iter().map(|a| s(a.as_str())).collect()),
+        );
+    }
+    if !meta.unique_keys.is_empty() {
+        item.insert(
+            attr::UNIQUE_KEYS.into(),
+            AttributeValue::Ss(meta.unique_keys.clone()),
+        );
+    }
+    Ok(item)
+}
+
+/// A resource as stored: its URN, its data and the reserved attributes the store maintains.
+/// Derefs to the data, so `job.name` reads a field; change fields through `job.data` (or
+/// `DerefMut`) and pass the whole to [`Store::update`].
+#[derive(Debug, Clone)]
+pub struct Stored<E> {
+    /// The resource's URN.
+    pub urn: Urn<E>,
+    /// The entity's own fields.
+    pub data: E,
+    /// What the store keeps besides: version, timestamps, account, parent, ancestors, ...
+    pub meta: ResourceMeta,
+    /// Entity attributes the item held before it was migrated on read (empty when it was
+    /// current); the next update removes those the migration dropped.
+    pub(crate) pre_migration: Vec<String>,
+}
+
+impl<E: Entity> Stored<E> {
+    /// Decodes a Resource item (see [`crate::codec::decode`]).
+    pub fn from_item(item: Item) -> Result<Self> {
+        let (urn, data, meta, pre_migration) = decode_migrating::<E>(item)?;
+        Ok(Stored {
+            urn,
+            data,
+            meta,
+            pre_migration,
+        })
+    }
+}
+
+impl<E> Stored<E> {
+    /// `_version`.
+    pub fn version(&self) -> u64 {
+        self.meta.version
+    }
+}
+
+impl<E> Deref for Stored<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        &self.data
+    }
+}
+
+impl<E> DerefMut for Stored<E> {
+    fn deref_mut(&mut self) -> &mut E {
+        &mut self.data
+    }
+}
+
+/// A fresh `_writeToken`: UUIDv7 carries 74 random bits and, within a process, a counter, so
+/// no two writes share one.
+pub(crate) fn write_token() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -73,4 +73,3 @@ pub fn check_limits(item: &Item) -> Result<()> {
     }
     Ok(())
 }
-

@@ -1,0 +1,8 @@
+//! The wire: the [`Store`](store::Store) handle (client, table, retry policy), the transaction
+//! builder, batches, and pages and cursors.
+
+pub mod batch;
+pub mod page;
+pub mod retry;
+pub mod store;
+pub mod tx;
