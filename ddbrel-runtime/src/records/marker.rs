@@ -1,13 +1,212 @@
-//! The UniqueKeyValue record (SCHEMA.md §5.4): a uniqueness marker, `PK = SK` its key.
+//! The UniqueKeyValue record (SCHEMA.md §5.4, §6): a uniqueness marker, `PK = SK` its key.
+//!
+//! A marker's key is `unique#{resourceType}#{constraint}#{scope}#{value}`, where scope is
+//! `global` or the scoping URN, and value is the normalized parts, each escaped (`%` → `%25`,
+//! `#` → `%23`) and joined with `#`. Escaping makes the encoding injective: no value, and no
+//! composite, can produce the key of another.
 
 use std::collections::HashMap;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::Item;
 use crate::entity::Entity;
+use crate::entity::{UniqueConstraint, UniqueScope};
+use crate::error::{Error, Result};
 use crate::records::attrs::{n, s};
 use crate::schema::{PK, RecordType, SK, attr};
 use crate::time;
-use crate::unique::Marker;
+use crate::urn::{AnyUrn, Urn};
+
+/// The largest key a marker may have (it is both `PK` and `SK`; DynamoDB's sort-key limit).
+pub const MAX_MARKER_KEY_BYTES: usize = 1024;
+
+/// A value that can be (part of) a unique key: text, integers, booleans, UUIDs and URNs, and
+/// `Option`s of them (`None` holds no marker).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a unique key",
+    label = "not a unique-key type",
+    note = "unique keys are text, integers, booleans, chars, UUIDs, URNs, or an `Option` of one; floats, lists, maps and nested structs have no canonical form"
+)]
+pub trait UniqueKeyPart {
+    /// The value's text before normalization, or `None` when it holds no marker.
+    fn unique_key_part(&self) -> Option<String>;
+}
+
+macro_rules! display_parts {
+    ($($t:ty),*) => {$(
+        impl UniqueKeyPart for $t {
+            fn unique_key_part(&self) -> Option<String> {
+                Some(self.to_string())
+            }
+        }
+    )*};
+}
+display_parts!(
+    String,
+    str,
+    char,
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    uuid::Uuid,
+    AnyUrn
+);
+
+impl<E> UniqueKeyPart for Urn<E> {
+    fn unique_key_part(&self) -> Option<String> {
+        Some(self.as_str().to_string())
+    }
+}
+impl<T: UniqueKeyPart + ?Sized> UniqueKeyPart for &T {
+    fn unique_key_part(&self) -> Option<String> {
+        (**self).unique_key_part()
+    }
+}
+impl<T: UniqueKeyPart> UniqueKeyPart for Option<T> {
+    fn unique_key_part(&self) -> Option<String> {
+        self.as_ref().and_then(UniqueKeyPart::unique_key_part)
+    }
+}
+impl<T: UniqueKeyPart + ?Sized> UniqueKeyPart for Box<T> {
+    fn unique_key_part(&self) -> Option<String> {
+        (**self).unique_key_part()
+    }
+}
+
+/// Normalizes one part: Unicode NFC, then lowercase when the constraint is case-insensitive.
+pub fn normalize(part: &str, case_insensitive: bool) -> String {
+    // ASCII text is already NFC, and its lowercase is ASCII: skip the Unicode tables.
+    if part.is_ascii() {
+        return if case_insensitive {
+            part.to_ascii_lowercase()
+        } else {
+            part.to_string()
+        };
+    }
+    let nfc: String = part.nfc().collect();
+    if case_insensitive {
+        // Lowercasing can leave a string that is no longer NFC; normalize again.
+        nfc.to_lowercase().nfc().collect()
+    } else {
+        nfc
+    }
+}
+
+/// Escapes one normalized part so that `#` separates parts unambiguously.
+fn escape(part: &str, out: &mut String) {
+    for c in part.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The value segment of a marker key: each part normalized, escaped, joined with `#`.
+pub fn encode_value(parts: &[String], case_insensitive: bool) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('#');
+        }
+        escape(&normalize(part, case_insensitive), &mut out);
+    }
+    out
+}
+
+/// The full marker key `unique#{resourceType}#{constraint}#{scope}#{value}`, refused when over
+/// [`MAX_MARKER_KEY_BYTES`]. `scope` is `global` or the account or parent URN, resolved by the
+/// caller from the constraint's [`crate::UniqueScope`].
+pub fn marker_key(
+    resource_type: &str,
+    constraint: &UniqueConstraint,
+    scope: &str,
+    parts: &[String],
+) -> Result<String> {
+    let key = format!(
+        "unique#{resource_type}#{}#{scope}#{}",
+        constraint.name,
+        encode_value(parts, constraint.case_insensitive)
+    );
+    if key.len() > MAX_MARKER_KEY_BYTES {
+        let mut end = 120;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        return Err(Error::KeyTooLong {
+            attribute: format!("unique constraint {resource_type}.{}", constraint.name),
+            key: format!("{}…", &key[..end]),
+            size: key.len(),
+            limit: MAX_MARKER_KEY_BYTES,
+        });
+    }
+    Ok(key)
+}
+
+/// Resolves a constraint's scope to the text in the marker key.
+pub fn scope_text<'a>(
+    resource_type: &str,
+    constraint: &UniqueConstraint,
+    account: Option<&'a AnyUrn>,
+    parent: Option<&'a AnyUrn>,
+) -> Result<&'a str> {
+    let missing = |what: &str| Error::Encode {
+        what: format!("unique constraint {resource_type}.{}", constraint.name),
+        reason: format!(
+            "scope {} needs the resource's {what}, which it has none of",
+            constraint.scope.as_str()
+        ),
+    };
+    Ok(match constraint.scope {
+        UniqueScope::Global => "global",
+        UniqueScope::Account => account.ok_or_else(|| missing("account"))?.as_str(),
+        UniqueScope::Parent => parent.ok_or_else(|| missing("parent"))?.as_str(),
+    })
+}
+
+/// A marker a resource holds: which constraint, its key, its encoded value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// The constraint's name.
+    pub constraint: &'static str,
+    /// The marker's key (`PK` = `SK`).
+    pub key: String,
+    /// The normalized, encoded value.
+    pub value: String,
+}
+
+/// The markers an entity's values need, given its account and parent.
+pub fn markers_for<E: crate::Entity>(
+    data: &E,
+    account: Option<&AnyUrn>,
+    parent: Option<&AnyUrn>,
+) -> Result<Vec<Marker>> {
+    let constraints = E::descriptor().unique;
+    let parts = data.unique_parts();
+    let mut out = Vec::new();
+    for (constraint, parts) in constraints.iter().zip(parts) {
+        let Some(parts) = parts else { continue };
+        let scope = scope_text(E::RESOURCE_TYPE, constraint, account, parent)?;
+        out.push(Marker {
+            constraint: constraint.name,
+            key: marker_key(E::RESOURCE_TYPE, constraint, scope, &parts)?,
+            value: encode_value(&parts, constraint.case_insensitive),
+        });
+    }
+    Ok(out)
+}
 
 /// A UniqueKeyValue record.
 pub(crate) fn marker_item<E: Entity>(m: &Marker, owner: &str, now: &jiff::Timestamp) -> Item {

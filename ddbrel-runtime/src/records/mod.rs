@@ -4,6 +4,7 @@
 pub mod attrs;
 pub mod json;
 pub mod marker;
+pub mod membership;
 pub mod parent_child;
 pub mod resource;
 pub mod size;

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod page;
+pub mod pager;
 pub mod retry;
 pub mod store;
 pub mod tx;

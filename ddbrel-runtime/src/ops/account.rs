@@ -1,0 +1,77 @@
+//! Account queries (SCHEMA.md §10 "By account"): the ResourcesByAccountIndex, eventually
+//! consistent, newest or oldest first.
+
+use tracing::instrument;
+
+use crate::Item;
+use crate::entity::AccountScoped;
+use crate::error::Result;
+use crate::query::{Order, Page, PageRequest};
+use crate::schema::{ACCOUNT_INDEX, SK, attr};
+use crate::store::{Store, Stored};
+use crate::urn::{AnyUrn, Urn};
+use crate::wire::pager::{KeyQuery, check_type_prefix};
+
+impl Store {
+    /// Resources of one account-scoped type in an account, through ResourcesByAccountIndex:
+    /// one Query per page (items projected, no further reads), **eventually consistent**,
+    /// oldest or newest first.
+    #[instrument(name = "ddbrel.by_account", skip_all, fields(account = %account, resource_type = E::RESOURCE_TYPE))]
+    pub async fn by_account<E: AccountScoped>(
+        &self,
+        account: &AnyUrn,
+        order: Order,
+        page: PageRequest,
+    ) -> Result<Page<Stored<E>>> {
+        let prefix = Urn::<E>::prefix();
+        let (items, cursor) = self
+            .account_query(account, Some(&prefix), order, &page)
+            .await?;
+        let items = items
+            .into_iter()
+            .map(Stored::<E>::from_item)
+            .collect::<Result<_>>()?;
+        Ok(Page { items, cursor })
+    }
+
+    /// Every resource of an account (or those whose URN starts with `type_prefix`, ending in
+    /// `::`), as raw items: one Query per page, eventually consistent.
+    pub async fn account_resources(
+        &self,
+        account: &AnyUrn,
+        type_prefix: Option<&str>,
+        order: Order,
+        page: PageRequest,
+    ) -> Result<Page<Item>> {
+        check_type_prefix("account query", type_prefix)?;
+        let (items, cursor) = self
+            .account_query(account, type_prefix, order, &page)
+            .await?;
+        Ok(Page { items, cursor })
+    }
+
+    async fn account_query(
+        &self,
+        account: &AnyUrn,
+        type_prefix: Option<&str>,
+        order: Order,
+        page: &PageRequest,
+    ) -> Result<(Vec<Item>, Option<String>)> {
+        let fp = format!(
+            "account|{account}|{}|{}",
+            type_prefix.unwrap_or(""),
+            order.forward()
+        );
+        self.query_page(
+            KeyQuery {
+                index: Some(ACCOUNT_INDEX),
+                hash: (attr::ACCOUNT_URN, account.as_str()),
+                prefix: type_prefix.map(|p| (SK, p)),
+            },
+            &fp,
+            order,
+            page,
+        )
+        .await
+    }
+}

@@ -1,0 +1,97 @@
+//! Lookup by unique value (SCHEMA.md §10 "Find by unique value"): the marker, then its owner;
+//! two strongly consistent GetItems.
+
+use crate::entity::UniqueScope;
+use crate::error::{Error, Result};
+use crate::records::marker::marker_key;
+use crate::urn::AnyUrn;
+
+impl crate::Store {
+    /// Looks a resource up by the value of one of its unique constraints: two strongly
+    /// consistent reads (the marker, then its owner). `scope` is the account URN for
+    /// `scope = account` constraints and the parent URN for `scope = parent`; `parts` are the
+    /// raw values (one per field of the constraint), normalized here as on write.
+    ///
+    /// The generated `find_by_<constraint>` functions call this.
+    #[tracing::instrument(name = "ddbrel.find_unique", skip_all, fields(resource_type = E::RESOURCE_TYPE, constraint))]
+    pub async fn find_unique<E: crate::Entity>(
+        &self,
+        constraint: &str,
+        scope: Option<&AnyUrn>,
+        parts: Vec<String>,
+    ) -> Result<Option<crate::Stored<E>>> {
+        match self
+            .find_unique_item(E::descriptor(), constraint, scope, parts)
+            .await?
+        {
+            None => Ok(None),
+            Some(item) => crate::Stored::from_item(item).map(Some),
+        }
+    }
+
+    /// [`Store::find_unique`] for a type known only by its descriptor: returns the owner's raw
+    /// item.
+    pub async fn find_unique_item(
+        &self,
+        descriptor: &crate::EntityDescriptor,
+        constraint: &str,
+        scope: Option<&AnyUrn>,
+        parts: Vec<String>,
+    ) -> Result<Option<crate::Item>> {
+        let rt = descriptor.resource_type;
+        let c = descriptor
+            .unique
+            .iter()
+            .find(|c| c.name == constraint)
+            .ok_or_else(|| Error::Encode {
+                what: format!("lookup on {rt}"),
+                reason: format!(
+                    "{rt} has no unique constraint {constraint:?} (it has: {})",
+                    descriptor
+                        .unique
+                        .iter()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        if parts.len() != c.fields.len() {
+            return Err(Error::Encode {
+                what: format!("lookup on {rt}.{constraint}"),
+                reason: format!("expected {} values, got {}", c.fields.len(), parts.len()),
+            });
+        }
+        let scope_text = match c.scope {
+            UniqueScope::Global => "global",
+            _ => scope
+                .ok_or_else(|| Error::Encode {
+                    what: format!("lookup on {rt}.{constraint}"),
+                    reason: format!("scope {} needs the scoping URN", c.scope.as_str()),
+                })?
+                .as_str(),
+        };
+        let key = marker_key(rt, c, scope_text, &parts)?;
+        let Some(marker) = self.get_item(&key, &key).await? else {
+            return Ok(None);
+        };
+        let owner = crate::codec::get_urn(&marker, crate::schema::attr::OWNER_URN)?;
+        if owner.resource_type() != rt {
+            return Err(Error::invalid_item(
+                &key,
+                format!("marker owner {owner} is not a {rt}"),
+            ));
+        }
+        match self.get_item(owner.as_str(), owner.as_str()).await? {
+            Some(item)
+                if crate::codec::get_ss(&item, crate::schema::attr::UNIQUE_KEYS)?
+                    .contains(&key) =>
+            {
+                Ok(Some(item))
+            }
+            _ => {
+                tracing::warn!(marker = %key, owner = %owner, "dangling uniqueness marker");
+                Ok(None)
+            }
+        }
+    }
+}

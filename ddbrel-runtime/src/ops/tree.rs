@@ -1,0 +1,209 @@
+//! The tree (SCHEMA.md §10 "Parent", "Children", "Ancestors", "Descendants"): reads along
+//! parent-child edges, all strongly consistent.
+
+use std::collections::HashSet;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use tracing::instrument;
+
+use crate::Item;
+use crate::codec::{self, s};
+use crate::entity::Child;
+use crate::error::{Error, Result};
+use crate::query::{Order, Page, PageRequest};
+use crate::records::membership::parse_urn_attr;
+use crate::schema::{CHILD_PREFIX, PK, SK, attr};
+use crate::store::{Store, Stored};
+use crate::urn::{AnyUrn, Urn};
+use crate::wire::pager::check_type_prefix;
+
+impl Store {
+    /// The URN of a resource's parent: one GetItem.
+    #[instrument(name = "ddbrel.parent_of", skip_all, fields(urn = %urn))]
+    pub async fn parent_of<E: Child>(&self, urn: &Urn<E>) -> Result<Urn<E::Parent>> {
+        let parent = self
+            .parent_of_any(urn.as_any())
+            .await?
+            .ok_or_else(|| Error::invalid_item(urn.as_str(), "missing _parentUrn"))?;
+        parent.typed().map_err(Error::from)
+    }
+
+    /// The parent URN of any resource (`None` for a root): one GetItem.
+    pub async fn parent_of_any(&self, urn: &AnyUrn) -> Result<Option<AnyUrn>> {
+        let item = self.get_projected(urn, &[attr::PARENT_URN]).await?;
+        match codec::get_opt_s(&item, attr::PARENT_URN)? {
+            None => Ok(None),
+            Some(p) => AnyUrn::parse(p)
+                .map(Some)
+                .map_err(|e| Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}"))),
+        }
+    }
+
+    /// The chain from the root down to the resource's parent (root first): one GetItem, since
+    /// every resource stores its `_ancestors`.
+    #[instrument(name = "ddbrel.ancestors", skip_all, fields(urn = %urn))]
+    pub async fn ancestors(&self, urn: &AnyUrn) -> Result<Vec<AnyUrn>> {
+        let item = self.get_projected(urn, &[attr::ANCESTORS]).await?;
+        match item.get(attr::ANCESTORS) {
+            None => Ok(Vec::new()),
+            Some(AttributeValue::L(list)) => list
+                .iter()
+                .map(|v| match v {
+                    AttributeValue::S(s) => AnyUrn::parse(s)
+                        .map_err(|e| Error::invalid_item(urn.as_str(), format!("_ancestors: {e}"))),
+                    _ => Err(Error::invalid_item(
+                        urn.as_str(),
+                        "_ancestors holds a non-string",
+                    )),
+                })
+                .collect(),
+            Some(_) => Err(Error::invalid_item(
+                urn.as_str(),
+                "_ancestors is not a list",
+            )),
+        }
+    }
+
+    pub(crate) async fn get_projected(&self, urn: &AnyUrn, attrs: &[&str]) -> Result<Item> {
+        let mut req = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .key(PK, s(urn.as_str()))
+            .key(SK, s(urn.as_str()))
+            .consistent_read(true);
+        let mut projection = vec!["#pk".to_string()];
+        req = req.expression_attribute_names("#pk", PK);
+        for (i, a) in attrs.iter().enumerate() {
+            projection.push(format!("#a{i}"));
+            req = req.expression_attribute_names(format!("#a{i}"), *a);
+        }
+        let out = req
+            .projection_expression(projection.join(", "))
+            .send()
+            .await
+            .map_err(|e| self.map_sdk_error("GetItem", e))?;
+        out.item.ok_or_else(|| Error::NotFound {
+            urn: urn.to_string(),
+        })
+    }
+
+    /// The children of a parent, of one child type: one strongly consistent Query per page.
+    #[instrument(name = "ddbrel.children", skip_all, fields(parent = %parent))]
+    pub async fn children<C: Child>(
+        &self,
+        parent: &Urn<C::Parent>,
+        page: PageRequest,
+    ) -> Result<Page<Urn<C>>> {
+        let prefix = Urn::<C>::prefix();
+        let urns = self
+            .children_any(parent.as_any(), Some(&prefix), Order::OldestFirst, page)
+            .await?;
+        let mut items = Vec::with_capacity(urns.items.len());
+        for u in urns.items {
+            items.push(u.typed::<C>()?);
+        }
+        Ok(Page {
+            items,
+            cursor: urns.cursor,
+        })
+    }
+
+    /// The children of one type with their data: the Query and one BatchGetItem (strongly
+    /// consistent) per page, so 2 requests for a page of up to 100.
+    #[instrument(name = "ddbrel.children_with_data", skip_all, fields(parent = %parent))]
+    pub async fn children_with_data<C: Child>(
+        &self,
+        parent: &Urn<C::Parent>,
+        page: PageRequest,
+    ) -> Result<Page<Stored<C>>> {
+        let urns = self.children::<C>(parent, page).await?;
+        let keys = urns
+            .items
+            .iter()
+            .map(|u| (u.to_string(), u.to_string()))
+            .collect();
+        let mut found = self.batch_get(keys).await?;
+        let mut items = Vec::with_capacity(urns.items.len());
+        for urn in urns.items {
+            // A child missing here is being removed by a cascade; it is skipped.
+            if let Some(item) = found.remove(&(urn.to_string(), urn.to_string())) {
+                items.push(Stored::from_item(item)?);
+            }
+        }
+        Ok(Page {
+            items,
+            cursor: urns.cursor,
+        })
+    }
+
+    /// The children of any resource, optionally only those whose URN starts with
+    /// `type_prefix` (e.g. `urn:pp:System.Account.Job::`, which must end with `::`).
+    pub async fn children_any(
+        &self,
+        parent: &AnyUrn,
+        type_prefix: Option<&str>,
+        order: Order,
+        page: PageRequest,
+    ) -> Result<Page<AnyUrn>> {
+        check_type_prefix("children query", type_prefix)?;
+        let prefix = format!("{CHILD_PREFIX}{}", type_prefix.unwrap_or(""));
+        let fp = format!("children|{parent}|{prefix}|{}", order.forward());
+        let (items, cursor) = self
+            .query_prefix(parent.as_str(), &prefix, &fp, order, &page)
+            .await?;
+        let mut urns = Vec::with_capacity(items.len());
+        for item in &items {
+            urns.push(parse_urn_attr(item, attr::CHILD_URN)?);
+        }
+        Ok(Page {
+            items: urns,
+            cursor,
+        })
+    }
+
+    /// Every descendant, breadth-first, with its depth (1 = child), down to `max_depth`
+    /// levels (`None`: all). One strongly consistent Query per node with children, at most
+    /// `concurrency` at once.
+    #[instrument(name = "ddbrel.descendants", skip_all, fields(urn = %urn))]
+    pub async fn descendants(
+        &self,
+        urn: &AnyUrn,
+        max_depth: Option<usize>,
+    ) -> Result<Vec<(AnyUrn, usize)>> {
+        let mut out = Vec::new();
+        let mut level = vec![urn.clone()];
+        let mut depth = 0;
+        let mut seen = HashSet::from([urn.clone()]);
+        while !level.is_empty() && max_depth.is_none_or(|m| depth < m) {
+            depth += 1;
+            let next: Vec<Vec<AnyUrn>> = stream::iter(level)
+                .map(|node| async move {
+                    let mut all = Vec::new();
+                    let mut page = PageRequest::all();
+                    loop {
+                        let p = self
+                            .children_any(&node, None, Order::OldestFirst, page)
+                            .await?;
+                        all.extend(p.items);
+                        match p.cursor {
+                            Some(c) => page = PageRequest::after(None, c),
+                            None => return Ok::<_, Error>(all),
+                        }
+                    }
+                })
+                .buffer_unordered(crate::batch::DEFAULT_CONCURRENCY)
+                .try_collect()
+                .await?;
+            level = Vec::new();
+            for child in next.into_iter().flatten() {
+                if seen.insert(child.clone()) {
+                    out.push((child.clone(), depth));
+                    level.push(child);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
