@@ -1,9 +1,11 @@
 //! Operations: `impl Store` blocks, one access-pattern family of SCHEMA.md §10 per file.
 
 mod account;
+pub(crate) mod cascade;
 mod create;
 mod find_unique;
 mod members;
+pub(crate) mod migrate;
 mod read;
 mod scope;
 mod table;

@@ -1,0 +1,174 @@
+//! Closure discovery: from a fenced (or about-to-be-deleted) root, every resource, relationship
+//! record and marker the delete removes, read from the base table with strongly consistent
+//! reads only.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::Item;
+use crate::codec::{self, s};
+use crate::error::{Error, Result};
+use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, PK, SK, attr};
+use crate::store::Store;
+use crate::urn::AnyUrn;
+
+use super::{Closure, Node, OutsideUpdate, closure_add_node};
+
+impl Store {
+    /// Breadth-first discovery from `root` with strongly consistent reads. Stops early (and
+    /// sets `truncated`) once more than `limit` records are known.
+    pub(super) async fn discover(
+        &self,
+        root: &AnyUrn,
+        root_item: Option<Item>,
+        limit: usize,
+    ) -> Result<Closure> {
+        let mut closure = Closure::default();
+        let root_item = match root_item {
+            Some(i) => Some(i),
+            None => self.get_item(root.as_str(), root.as_str()).await?,
+        };
+        let root_meta = match &root_item {
+            Some(i) => Some(codec::decode_meta(i)?.2),
+            None => None,
+        };
+        let mut level = vec![Node {
+            urn: root.clone(),
+            depth: 0,
+            item: root_item,
+            meta: root_meta,
+        }];
+        while !level.is_empty() {
+            let depth = level[0].depth;
+            // Nodes that have (or may have) records beneath them get a Query.
+            let to_query: Vec<AnyUrn> = level
+                .iter()
+                .filter(|n| match &n.meta {
+                    None => true,
+                    Some(m) => m.child_count > 0 || m.member_count > 0,
+                })
+                .map(|n| n.urn.clone())
+                .collect();
+            for node in level {
+                closure_add_node(&mut closure, node);
+            }
+            let partitions: Vec<(AnyUrn, Vec<Item>)> = stream::iter(to_query)
+                .map(|urn| async move {
+                    let items = self.query_partition(urn.as_str()).await?;
+                    Ok::<_, Error>((urn, items))
+                })
+                .buffer_unordered(crate::batch::DEFAULT_CONCURRENCY)
+                .try_collect()
+                .await?;
+            let mut children = Vec::new();
+            for (parent, items) in partitions {
+                for item in items {
+                    let sk = codec::get_s(&item, SK)?;
+                    if let Some(child) = sk.strip_prefix(CHILD_PREFIX) {
+                        let child = AnyUrn::parse(child).map_err(|e| {
+                            Error::invalid_item(codec::key_of(&item), format!("SK: {e}"))
+                        })?;
+                        if closure.set.contains(&child) {
+                            continue;
+                        }
+                        closure
+                            .parent_child
+                            .push((parent.clone(), child.clone(), depth + 1));
+                        children.push(child);
+                    } else if let Some(member) = sk.strip_prefix(MEMBER_PREFIX) {
+                        let member = AnyUrn::parse(member).map_err(|e| {
+                            Error::invalid_item(codec::key_of(&item), format!("SK: {e}"))
+                        })?;
+                        let conveys = matches!(
+                            item.get(attr::CONVEYS_AUTHORIZATION),
+                            Some(AttributeValue::Bool(true))
+                        );
+                        closure
+                            .memberships
+                            .insert((parent.clone(), member), conveys);
+                    }
+                }
+            }
+            if closure.record_count() + children.len() > limit {
+                closure.truncated = true;
+                return Ok(closure);
+            }
+            children.sort();
+            children.dedup();
+            let keys: Vec<(String, String)> = children
+                .iter()
+                .map(|c| (c.to_string(), c.to_string()))
+                .collect();
+            let mut found = self.batch_get(keys).await?;
+            level = Vec::with_capacity(children.len());
+            for child in children {
+                let item = found.remove(&(child.to_string(), child.to_string()));
+                let meta = match &item {
+                    Some(i) => Some(codec::decode_meta(i)?.2),
+                    None => None,
+                };
+                level.push(Node {
+                    urn: child,
+                    depth: depth + 1,
+                    item,
+                    meta,
+                });
+            }
+        }
+        Ok(closure)
+    }
+
+    /// Every item of one partition, strongly consistent, all pages.
+    pub(crate) async fn query_partition(&self, pk: &str) -> Result<Vec<Item>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| self.map_sdk_error("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// The updates a closure's deletion makes to items outside it.
+    pub(super) fn outside_updates(
+        &self,
+        closure: &Closure,
+        root: &Node,
+    ) -> BTreeMap<AnyUrn, OutsideUpdate> {
+        let mut out: BTreeMap<AnyUrn, OutsideUpdate> = BTreeMap::new();
+        if let Some(parent) = root.meta.as_ref().and_then(|m| m.parent.clone())
+            && !closure.set.contains(&parent)
+        {
+            out.entry(parent).or_default().child_delta -= 1;
+        }
+        for (collection, member) in closure.memberships.keys() {
+            let c_in = closure.set.contains(collection);
+            let m_in = closure.set.contains(member);
+            if c_in && !m_in {
+                out.entry(member.clone())
+                    .or_default()
+                    .remove_member_of
+                    .push(collection.to_string());
+            } else if m_in && !c_in {
+                out.entry(collection.clone()).or_default().member_delta -= 1;
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,316 @@
+//! Deleting resources: a leaf in one TransactWriteItems, a small closure atomically in one
+//! TransactWriteItems, a large one by a fenced, resumable, bottom-up sweep.
+//!
+//! # How a large cascade stays safe
+//! 1. **Fence.** The root gets `_deleting` (one UpdateItem). Every write that attaches
+//!    something beneath a resource (a child, a membership, a unique value change) checks that
+//!    neither the resource nor any of its `_ancestors` carries `_deleting`, in the same
+//!    transaction. After the fence commits, nothing new can appear in the closure.
+//! 2. **Discover** from the base table with strongly consistent reads: each level's items by
+//!    BatchGetItem, and a Query (`PK` = node) only for nodes whose `_childCount` or
+//!    `_memberCount` says they have records beneath them (counts are maintained in the same
+//!    transactions as the records, and can only over-estimate). Incoming memberships come from
+//!    each resource's `_memberOf`, read consistently, never from the eventually consistent
+//!    InvertedIndex, so a membership written just before the fence cannot be missed.
+//! 3. **Sweep**, keeping every relationship record's two ends present while it exists:
+//!    memberships that cross the closure's boundary are removed together with the update of
+//!    their outside end (small transactions conditioned on the record still existing, so a
+//!    resumed run never applies one twice); then markers and the memberships inside; then
+//!    resources level by level from the deepest, each level's ParentChildRelationship records
+//!    after its resources; the root last, with its own relationship record and its parent's
+//!    `_childCount`, in one transaction.
+//! 4. **Resume.** Any failure leaves the root fenced and the rest consistent; calling delete
+//!    again on the root discovers what is left and finishes. Readers see a fenced resource with
+//!    [`crate::ResourceMeta::deleting`] set; it refuses updates, children and memberships.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use tracing::instrument;
+
+use crate::Item;
+use crate::codec::{self, ResourceMeta, n};
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, attr, limits};
+use crate::store::{Store, Stored};
+use crate::urn::AnyUrn;
+
+/// What a delete did, or (for [`Store::plan_delete`]) would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    /// Resources deleted, by resource type.
+    pub resources: BTreeMap<String, usize>,
+    /// ParentChildRelationship records deleted.
+    pub parent_child: usize,
+    /// CollectionMembershipRelationship records deleted.
+    pub memberships: usize,
+    /// UniqueKeyValue markers deleted.
+    pub markers: usize,
+    /// Whether the fenced sweep ran (the closure did not fit one transaction, or a previous
+    /// cascade was resumed).
+    pub swept: bool,
+}
+
+impl DeleteReport {
+    /// Resources in all.
+    pub fn resource_count(&self) -> usize {
+        self.resources.values().sum()
+    }
+    /// Records in all.
+    pub fn record_count(&self) -> usize {
+        self.resource_count() + self.parent_child + self.memberships + self.markers
+    }
+}
+
+/// Progress of a cascade, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Records found so far.
+    pub discovered: usize,
+    /// Records deleted so far.
+    pub deleted: usize,
+}
+
+/// Options of [`Store::delete_with`].
+#[derive(Clone, Default)]
+pub struct DeleteOptions {
+    /// Delete only if the root is at this `_version` (else [`Error::Conflict`]).
+    pub expected_version: Option<u64>,
+    /// Called as records are discovered and deleted.
+    pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+    /// Always take the fenced sweep, even for a closure that fits one transaction.
+    pub force_sweep: bool,
+}
+
+impl std::fmt::Debug for DeleteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteOptions")
+            .field("expected_version", &self.expected_version)
+            .field("progress", &self.progress.is_some())
+            .field("force_sweep", &self.force_sweep)
+            .finish()
+    }
+}
+
+/// One resource of a closure.
+#[derive(Debug, Clone)]
+struct Node {
+    urn: AnyUrn,
+    depth: usize,
+    /// The resource's own item; `None` when it is already gone (a resumed cascade).
+    item: Option<Item>,
+    meta: Option<ResourceMeta>,
+}
+
+/// Everything a delete removes or touches.
+#[derive(Debug, Default)]
+struct Closure {
+    nodes: Vec<Node>,
+    set: HashSet<AnyUrn>,
+    /// (parent, child) ParentChildRelationship records inside the closure.
+    parent_child: Vec<(AnyUrn, AnyUrn, usize)>,
+    /// (collection, member) -> conveys, for every membership with an end in the closure.
+    memberships: BTreeMap<(AnyUrn, AnyUrn), bool>,
+    /// Marker keys held by resources of the closure.
+    markers: Vec<(String, AnyUrn)>,
+    /// Whether discovery stopped early because the closure is larger than `limit`.
+    truncated: bool,
+}
+
+impl Closure {
+    fn record_count(&self) -> usize {
+        self.nodes.iter().filter(|n| n.item.is_some()).count()
+            + self.parent_child.len()
+            + self.memberships.len()
+            + self.markers.len()
+    }
+
+    fn report(&self, root_parent: bool) -> DeleteReport {
+        let mut r = DeleteReport::default();
+        for node in self.nodes.iter().filter(|n| n.item.is_some()) {
+            *r.resources
+                .entry(node.urn.resource_type().to_string())
+                .or_insert(0) += 1;
+        }
+        r.parent_child = self.parent_child.len() + usize::from(root_parent);
+        r.memberships = self.memberships.len();
+        r.markers = self.markers.len();
+        r
+    }
+}
+
+/// Updates to one item outside the closure.
+#[derive(Debug, Default, Clone)]
+struct OutsideUpdate {
+    child_delta: i64,
+    member_delta: i64,
+    remove_member_of: Vec<String>,
+}
+
+impl OutsideUpdate {
+    fn expression(
+        &self,
+    ) -> (
+        String,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
+        let mut adds = Vec::new();
+        let mut deletes = Vec::new();
+        let mut nm = HashMap::new();
+        let mut vals = HashMap::new();
+        if self.child_delta != 0 {
+            adds.push("#cc :cd");
+            nm.insert("#cc".to_string(), attr::CHILD_COUNT.to_string());
+            vals.insert(":cd".to_string(), n(self.child_delta));
+        }
+        if self.member_delta != 0 {
+            adds.push("#mc :md");
+            nm.insert("#mc".to_string(), attr::MEMBER_COUNT.to_string());
+            vals.insert(":md".to_string(), n(self.member_delta));
+        }
+        if !self.remove_member_of.is_empty() {
+            deletes.push("#mo :set, #conv :set");
+            nm.insert("#mo".to_string(), attr::MEMBER_OF.to_string());
+            nm.insert("#conv".to_string(), attr::CONVEYING_COLLECTIONS.to_string());
+            vals.insert(
+                ":set".to_string(),
+                AttributeValue::Ss(self.remove_member_of.clone()),
+            );
+        }
+        let mut expr = String::new();
+        if !adds.is_empty() {
+            expr.push_str(&format!("ADD {}", adds.join(", ")));
+        }
+        if !deletes.is_empty() {
+            if !expr.is_empty() {
+                expr.push(' ');
+            }
+            expr.push_str(&format!("DELETE {}", deletes.join(", ")));
+        }
+        (expr, nm, vals)
+    }
+}
+
+fn child_sk(child: &AnyUrn) -> String {
+    format!("{CHILD_PREFIX}{child}")
+}
+fn member_sk(member: &AnyUrn) -> String {
+    format!("{MEMBER_PREFIX}{member}")
+}
+
+impl Store {
+    /// Deletes a resource and everything that depends on it (see the module docs), checking
+    /// that it is still at the version read. A leaf takes one TransactWriteItems.
+    pub async fn delete<E: Entity>(&self, stored: &Stored<E>) -> Result<DeleteReport> {
+        let opts = DeleteOptions {
+            expected_version: Some(stored.meta.version),
+            ..DeleteOptions::default()
+        };
+        // A resource read with no children, members or memberships is a leaf: try the
+        // one-request delete with what was read; its conditions catch any change since.
+        if stored.meta.child_count == 0
+            && stored.meta.member_count == 0
+            && stored.meta.deleting.is_none()
+        {
+            let item = crate::store::resource_item(&stored.urn, &stored.data, &stored.meta)?;
+            let mut closure = Closure::default();
+            let node = Node {
+                urn: stored.urn.as_any().clone(),
+                depth: 0,
+                item: Some(item),
+                meta: Some(stored.meta.clone()),
+            };
+            closure_add_node(&mut closure, node);
+            if let Some(report) = self.try_atomic(&closure, &opts).await? {
+                return Ok(report);
+            }
+        }
+        self.delete_with(stored.urn.as_any(), opts).await
+    }
+
+    /// Deletes the resource with this URN and everything that depends on it, whatever its
+    /// version. Finishes a cascade that was interrupted.
+    pub async fn delete_urn(&self, urn: &AnyUrn) -> Result<DeleteReport> {
+        self.delete_with(urn, DeleteOptions::default()).await
+    }
+
+    /// Deletes with options (version check, progress, forcing the sweep).
+    #[instrument(name = "ddbrel.delete", skip(self, opts), fields(urn = %urn))]
+    pub async fn delete_with(&self, urn: &AnyUrn, opts: DeleteOptions) -> Result<DeleteReport> {
+        if !opts.force_sweep {
+            // A few attempts at the atomic path; each is safe, conditions catch concurrent
+            // changes. The fenced sweep always makes progress.
+            for _ in 0..3 {
+                let root = self.get_item(urn.as_str(), urn.as_str()).await?;
+                let Some(root) = root else {
+                    return Err(Error::NotFound {
+                        urn: urn.to_string(),
+                    });
+                };
+                let meta = codec::decode_meta(&root)?.2;
+                if meta.deleting.is_some() {
+                    break;
+                }
+                if let Some(v) = opts.expected_version
+                    && meta.version != v
+                {
+                    return Err(Error::Conflict {
+                        urn: urn.to_string(),
+                        expected: v,
+                        current: Some(meta.version),
+                    });
+                }
+                let closure = self
+                    .discover(urn, Some(root), limits::MAX_TRANSACT_ACTIONS)
+                    .await?;
+                if closure.truncated {
+                    break;
+                }
+                match self.try_atomic(&closure, &opts).await? {
+                    Some(report) => return Ok(report),
+                    None => continue,
+                }
+            }
+        }
+        self.sweep(urn, &opts).await
+    }
+
+    /// What deleting this resource would remove, by kind and count, without deleting
+    /// anything (reads only).
+    pub async fn plan_delete(&self, urn: &AnyUrn) -> Result<DeleteReport> {
+        let Some(root) = self.get_item(urn.as_str(), urn.as_str()).await? else {
+            return Err(Error::NotFound {
+                urn: urn.to_string(),
+            });
+        };
+        let has_parent = codec::decode_meta(&root)?.2.parent.is_some();
+        let closure = self.discover(urn, Some(root), usize::MAX).await?;
+        Ok(closure.report(has_parent))
+    }
+}
+
+fn closure_add_node(closure: &mut Closure, node: Node) {
+    if !closure.set.insert(node.urn.clone()) {
+        return;
+    }
+    if let Some(meta) = &node.meta {
+        for key in &meta.unique_keys {
+            closure.markers.push((key.clone(), node.urn.clone()));
+        }
+        for collection in &meta.member_of {
+            let conveys = meta.conveying_collections.contains(collection);
+            closure
+                .memberships
+                .entry((collection.clone(), node.urn.clone()))
+                .or_insert(conveys);
+        }
+    }
+    closure.nodes.push(node);
+}
+
+mod atomic;
+mod discover;
+mod sweep;

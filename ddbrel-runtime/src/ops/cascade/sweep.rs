@@ -1,0 +1,338 @@
+//! The sweep: a fenced closure removed bottom-up so that no relationship record loses an end
+//! while it exists; resumable.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::Item;
+use crate::codec::{self, n, s};
+use crate::error::{Error, Result};
+use crate::schema::{PK, SK, attr, limits};
+use crate::store::{Store, names};
+use crate::time;
+use crate::tx::{Tx, TxOutcome};
+use crate::urn::AnyUrn;
+
+use super::{
+    Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress, child_sk, member_sk,
+};
+
+impl Store {
+    /// The fenced, resumable sweep.
+    pub(super) async fn sweep(&self, urn: &AnyUrn, opts: &DeleteOptions) -> Result<DeleteReport> {
+        let root_item = self.fence(urn, opts.expected_version).await?;
+        let closure = self.discover(urn, Some(root_item), usize::MAX).await?;
+        let total = closure.record_count();
+        let deleted = Arc::new(AtomicUsize::new(0));
+        let progress = opts.progress.clone();
+        let tick = {
+            let deleted = deleted.clone();
+            move |k: usize| {
+                let d = deleted.fetch_add(k, Ordering::SeqCst) + k;
+                if let Some(p) = &progress {
+                    p(Progress {
+                        discovered: total,
+                        deleted: d,
+                    });
+                }
+            }
+        };
+        tick(0);
+        let Some(root) = closure.nodes.first().cloned() else {
+            return Err(Error::NotFound {
+                urn: urn.to_string(),
+            });
+        };
+        let mut report = closure.report(root.meta.as_ref().is_some_and(|m| m.parent.is_some()));
+        report.swept = true;
+
+        // 1. Memberships across the boundary, each with its outside end, exactly once.
+        self.sweep_boundary(&closure, &tick).await?;
+
+        // 2. Markers, and memberships with both ends inside. A batch delete carries no
+        // condition, so the markers are read first and only those owned by a resource of the
+        // closure are deleted (a corrupt `_uniqueKeys` must not take another's marker).
+        let owned = self
+            .batch_get(
+                closure
+                    .markers
+                    .iter()
+                    .map(|(k, _)| (k.clone(), k.clone()))
+                    .collect(),
+            )
+            .await?;
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for (key, owner) in &closure.markers {
+            match owned.get(&(key.clone(), key.clone())) {
+                Some(item) if codec::get_s(item, attr::OWNER_URN).ok() == Some(owner.as_str()) => {
+                    keys.push((key.clone(), key.clone()));
+                }
+                Some(_) => {
+                    tracing::warn!(marker = %key, owner = %owner, "marker held by another resource; left alone");
+                    tick(1);
+                }
+                None => tick(1),
+            }
+        }
+        for (collection, member) in closure.memberships.keys() {
+            if closure.set.contains(collection) && closure.set.contains(member) {
+                keys.push((collection.to_string(), member_sk(member)));
+            }
+        }
+        self.batch_delete(keys, &tick).await?;
+
+        // 3. Resources from the deepest level up, each level's parent-child records after it.
+        let max_depth = closure.nodes.iter().map(|n| n.depth).max().unwrap_or(0);
+        for depth in (1..=max_depth).rev() {
+            let resources: Vec<(String, String)> = closure
+                .nodes
+                .iter()
+                .filter(|n| n.depth == depth && n.item.is_some())
+                .map(|n| (n.urn.to_string(), n.urn.to_string()))
+                .collect();
+            self.batch_delete(resources, &tick).await?;
+            let records: Vec<(String, String)> = closure
+                .parent_child
+                .iter()
+                .filter(|(_, _, d)| *d == depth)
+                .map(|(p, c, _)| (p.to_string(), child_sk(c)))
+                .collect();
+            self.batch_delete(records, &tick).await?;
+        }
+
+        // 4. The root, its parent-child record and its parent's count, together.
+        self.delete_fenced_root(&root).await?;
+        tick(1 + usize::from(root.meta.as_ref().is_some_and(|m| m.parent.is_some())));
+        Ok(report)
+    }
+
+    /// Sets the fence (idempotent) and returns the root item as it now is.
+    pub(super) async fn fence(&self, urn: &AnyUrn, expected_version: Option<u64>) -> Result<Item> {
+        let mut cond = "attribute_exists(#pk)".to_string();
+        let mut vals = HashMap::from([(":now".to_string(), s(time::format(time::now())))]);
+        if let Some(v) = expected_version {
+            cond.push_str(" AND (#v = :v OR attribute_exists(#del))");
+            vals.insert(":v".into(), n(v));
+        }
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(PK, s(urn.as_str()))
+            .key(SK, s(urn.as_str()))
+            .update_expression("SET #del = if_not_exists(#del, :now)")
+            .condition_expression(cond)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#del", attr::DELETING)
+            .set_expression_attribute_values(Some(vals))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if expected_version.is_some() {
+            req = req.expression_attribute_names("#v", attr::VERSION);
+        }
+        match req.send().await {
+            Ok(out) => out.attributes.ok_or_else(|| {
+                Error::invalid_item(urn.as_str(), "the fence returned no attributes")
+            }),
+            Err(e) => match e.as_service_error() {
+                Some(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                ) => Err(match c.item() {
+                    None => Error::NotFound {
+                        urn: urn.to_string(),
+                    },
+                    Some(old) => Error::Conflict {
+                        urn: urn.to_string(),
+                        expected: expected_version.unwrap_or(0),
+                        current: codec::get_u64(old, attr::VERSION).ok(),
+                    },
+                }),
+                _ => Err(self.map_sdk_error("UpdateItem", e)),
+            },
+        }
+    }
+
+    pub(super) async fn sweep_boundary(
+        &self,
+        closure: &Closure,
+        tick: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<()> {
+        // Group the crossing memberships by their outside end.
+        let mut groups: BTreeMap<AnyUrn, Vec<(AnyUrn, AnyUrn)>> = BTreeMap::new();
+        for (collection, member) in closure.memberships.keys() {
+            let c_in = closure.set.contains(collection);
+            let m_in = closure.set.contains(member);
+            if c_in && !m_in {
+                groups
+                    .entry(member.clone())
+                    .or_default()
+                    .push((collection.clone(), member.clone()));
+            } else if m_in && !c_in {
+                groups
+                    .entry(collection.clone())
+                    .or_default()
+                    .push((collection.clone(), member.clone()));
+            }
+        }
+        let groups: Vec<(AnyUrn, Vec<(AnyUrn, AnyUrn)>)> = groups.into_iter().collect();
+        stream::iter(groups)
+            .map(|(outside, records)| async move {
+                for chunk in records.chunks(limits::MAX_TRANSACT_ACTIONS - 1) {
+                    self.boundary_chunk(&outside, chunk).await?;
+                    tick(chunk.len());
+                }
+                Ok::<_, Error>(())
+            })
+            .buffer_unordered(crate::batch::DEFAULT_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes membership records and updates their one outside end in one transaction, each
+    /// record conditioned on still existing. Records already gone (a resumed run) are dropped
+    /// and the rest retried; an outside end that is gone needs no update.
+    pub(super) async fn boundary_chunk(
+        &self,
+        outside: &AnyUrn,
+        records: &[(AnyUrn, AnyUrn)],
+    ) -> Result<()> {
+        let mut pending: Vec<(AnyUrn, AnyUrn)> = records.to_vec();
+        let mut outside_exists = true;
+        for _ in 0..=records.len() + 1 {
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if !outside_exists {
+                let keys = pending
+                    .iter()
+                    .map(|(c, m)| (c.to_string(), member_sk(m)))
+                    .collect();
+                self.batch_delete(keys, &|_| {}).await?;
+                return Ok(());
+            }
+            let mut upd = OutsideUpdate::default();
+            for (c, _) in &pending {
+                if c == outside {
+                    upd.member_delta -= 1;
+                } else {
+                    upd.remove_member_of.push(c.to_string());
+                }
+            }
+            let mut tx = Tx::new();
+            for (c, m) in &pending {
+                tx.delete(
+                    self,
+                    c.as_str(),
+                    &member_sk(m),
+                    Some("attribute_exists(#pk)"),
+                    Some(names(&[("#pk", PK)])),
+                    None,
+                )?;
+            }
+            let (expr, mut nm, vals) = upd.expression();
+            nm.insert("#pk".into(), PK.into());
+            tx.update(
+                self,
+                outside.as_str(),
+                outside.as_str(),
+                expr,
+                Some("attribute_exists(#pk)"),
+                Some(nm),
+                Some(vals),
+            )?;
+            match tx.send(self, outside.as_str()).await? {
+                TxOutcome::Applied => return Ok(()),
+                TxOutcome::Cancelled(reasons) => {
+                    let n = pending.len();
+                    if reasons.get(n).is_some_and(|r| r.condition_failed()) {
+                        outside_exists = false;
+                    }
+                    let gone: HashSet<usize> = (0..n)
+                        .filter(|i| reasons.get(*i).is_some_and(|r| r.condition_failed()))
+                        .collect();
+                    pending = pending
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !gone.contains(i))
+                        .map(|(_, r)| r)
+                        .collect();
+                }
+            }
+        }
+        Err(Error::Conflict {
+            urn: outside.to_string(),
+            expected: 0,
+            current: None,
+        })
+    }
+
+    pub(super) async fn delete_fenced_root(&self, root: &Node) -> Result<()> {
+        let parent = root.meta.as_ref().and_then(|m| m.parent.clone());
+        let mut with_parent = parent.is_some();
+        for _ in 0..3 {
+            let mut tx = Tx::new();
+            tx.delete(
+                self,
+                root.urn.as_str(),
+                root.urn.as_str(),
+                Some("attribute_exists(#del)"),
+                Some(names(&[("#del", attr::DELETING)])),
+                None,
+            )?;
+            if let Some(parent) = &parent {
+                let sk = child_sk(&root.urn);
+                if with_parent {
+                    tx.delete(
+                        self,
+                        parent.as_str(),
+                        &sk,
+                        Some("attribute_exists(#pk)"),
+                        Some(names(&[("#pk", PK)])),
+                        None,
+                    )?;
+                    tx.update(
+                        self,
+                        parent.as_str(),
+                        parent.as_str(),
+                        "ADD #cc :m1".into(),
+                        Some("attribute_exists(#pk)"),
+                        Some(names(&[("#pk", PK), ("#cc", attr::CHILD_COUNT)])),
+                        Some(HashMap::from([(":m1".to_string(), n(-1))])),
+                    )?;
+                } else {
+                    tx.delete(self, parent.as_str(), &sk, None, None, None)?;
+                }
+            }
+            match tx.send(self, root.urn.as_str()).await? {
+                TxOutcome::Applied => return Ok(()),
+                TxOutcome::Cancelled(reasons) => {
+                    if reasons.first().is_some_and(|r| r.condition_failed()) {
+                        // Gone already (a concurrent run finished it) or never fenced.
+                        let still = self.get_item(root.urn.as_str(), root.urn.as_str()).await?;
+                        if still.is_none() {
+                            return Ok(());
+                        }
+                        return Err(Error::Conflict {
+                            urn: root.urn.to_string(),
+                            expected: 0,
+                            current: None,
+                        });
+                    }
+                    // The parent or its record is gone (the parent is being deleted too): no
+                    // count to keep.
+                    with_parent = false;
+                }
+            }
+        }
+        Err(Error::Conflict {
+            urn: root.urn.to_string(),
+            expected: 0,
+            current: None,
+        })
+    }
+}
