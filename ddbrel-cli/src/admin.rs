@@ -9,8 +9,10 @@ use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{DeleteOptions, Progress, integrity, schema};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::context::Ctx;
+use crate::failure::Failure;
 use crate::queries::urn;
-use crate::{Ctx, Failure, TableAction, output};
+use crate::{TableAction, output};
 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);

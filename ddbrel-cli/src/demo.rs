@@ -4,7 +4,8 @@
 use ddbrel_runtime::{Order, PageRequest, Stored};
 use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
 
-use crate::{Ctx, Failure};
+use crate::context::Ctx;
+use crate::failure::Failure;
 
 struct Step<'a> {
     ctx: &'a Ctx,

@@ -12,7 +12,9 @@ macro_rules! say {
 }
 
 mod admin;
+mod context;
 mod demo;
+mod failure;
 mod output;
 mod queries;
 mod types;
@@ -21,8 +23,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::{RequestCounter, Store};
+
+use crate::context::connect;
+use crate::failure::Failure;
 
 /// Operate a ddbrel table: demo, queries, cascading delete, integrity check and repair,
 /// export and import, migration.
@@ -219,90 +222,6 @@ impl PageArgs {
             cursor: self.cursor.clone(),
         }
     }
-}
-
-/// A user-facing failure: one line, and the exit status.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-    code: u8,
-}
-
-impl Failure {
-    /// A failure with exit status 1.
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            code: 1,
-        }
-    }
-    /// A failure with another exit status.
-    pub fn with_code(message: impl Into<String>, code: u8) -> Self {
-        Failure {
-            message: message.into(),
-            code,
-        }
-    }
-}
-
-impl From<ddbrel_runtime::Error> for Failure {
-    fn from(e: ddbrel_runtime::Error) -> Self {
-        Failure::new(e.to_string())
-    }
-}
-
-/// What commands run against.
-pub struct Ctx {
-    /// The store.
-    pub store: Store,
-    /// Counts the store's requests.
-    pub counter: RequestCounter,
-    /// JSON lines output.
-    pub json: bool,
-    _engine: Option<Engine>,
-}
-
-async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure> {
-    let counter = RequestCounter::new();
-    let loc = &cli.location;
-    let (client, engine) = if loc.aws {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = &loc.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(p) = &loc.profile {
-            loader = loader.profile_name(p);
-        }
-        let config = loader.load().await;
-        let conf = aws_sdk_dynamodb::config::Builder::from(&config)
-            .interceptor(counter.clone())
-            .build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), None)
-    } else if let Some(endpoint) = &loc.endpoint {
-        let conf = ddbrel_runtime::store::local_config_builder(endpoint)
-            .interceptor(counter.clone())
-            .build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), None)
-    } else {
-        let path = loc
-            .local
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"));
-        let engine = Engine::file(&path).await?;
-        let conf = engine.config_builder().interceptor(counter.clone()).build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), Some(engine))
-    };
-    let store = Store::new(client, cli.table.clone());
-    if engine.is_some() && create_local_table {
-        store.create_table().await?;
-    }
-    counter.reset();
-    Ok(Ctx {
-        store,
-        counter,
-        json: cli.json,
-        _engine: engine,
-    })
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {

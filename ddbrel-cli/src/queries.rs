@@ -4,9 +4,10 @@ use ddbrel_runtime::codec::{self, to_plain_json};
 use ddbrel_runtime::schema::attr;
 use ddbrel_runtime::{AnyUrn, Order, PageRequest};
 
+use crate::context::Ctx;
+use crate::failure::Failure;
 use crate::output;
 use crate::types;
-use crate::{Ctx, Failure};
 
 /// Parses a URN given on the command line.
 pub fn urn(text: &str) -> Result<AnyUrn, Failure> {

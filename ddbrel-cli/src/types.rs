@@ -3,7 +3,7 @@
 use ddbrel_runtime::EntityDescriptor;
 use ddbrel_runtime::urn::{DEFAULT_DOMAIN, type_prefix, validate_resource_type};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The descriptor of a known entity type, by Rust name (`Job`, any case) or resource type
 /// (`System.Account.JobCollection.Job`).
