@@ -11,12 +11,13 @@ macro_rules! say {
     };
 }
 
-mod admin;
+mod commands;
 mod context;
-mod demo;
 mod failure;
 mod output;
-mod queries;
+mod parse;
+mod progress;
+mod prompt;
 mod types;
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::{check, delete, demo, find, migrate, queries, serve, table, transfer};
 use crate::context::connect;
 use crate::failure::Failure;
 
@@ -229,11 +231,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // gets the table created on first use.
     let auto_create = !matches!(cli.command, Command::Table { .. } | Command::Serve { .. });
     if let Command::Serve { port, memory } = &cli.command {
-        return admin::serve(&cli.location.local, *port, *memory).await;
+        return serve::serve(&cli.location.local, *port, *memory).await;
     }
     let ctx = connect(&cli, auto_create).await?;
     match cli.command {
-        Command::Table { action } => admin::table(&ctx, action).await,
+        Command::Table { action } => table::table(&ctx, action).await,
         Command::Demo { keep } => demo::run(&ctx, keep).await,
         Command::Get { urn } => queries::get(&ctx, &urn).await,
         Command::Parent { urn } => queries::parent(&ctx, &urn).await,
@@ -257,13 +259,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             constraint,
             values,
             scope,
-        } => queries::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
-        Command::Delete { urn, dry_run, yes } => admin::delete(&ctx, &urn, dry_run, yes).await,
-        Command::Check { repair, segments } => admin::check(&ctx, repair, segments).await,
-        Command::Export { file } => admin::export(&ctx, &file).await,
-        Command::Import { file } => admin::import(&ctx, &file).await,
+        } => find::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
+        Command::Delete { urn, dry_run, yes } => delete::delete(&ctx, &urn, dry_run, yes).await,
+        Command::Check { repair, segments } => check::check(&ctx, repair, segments).await,
+        Command::Export { file } => transfer::export(&ctx, &file).await,
+        Command::Import { file } => transfer::import(&ctx, &file).await,
         Command::Migrate { type_, segments } => {
-            admin::migrate(&ctx, type_.as_deref(), segments).await
+            migrate::migrate(&ctx, type_.as_deref(), segments).await
         }
         Command::Serve { .. } => Ok(()),
     }

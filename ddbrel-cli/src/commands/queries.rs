@@ -1,18 +1,15 @@
-//! The query commands.
+//! The read-only queries: get, parent, children, members, collections, ancestors, scope,
+//! account.
 
 use ddbrel_runtime::codec::{self, to_plain_json};
 use ddbrel_runtime::schema::attr;
-use ddbrel_runtime::{AnyUrn, Order, PageRequest};
+use ddbrel_runtime::{Order, PageRequest};
 
 use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
+use crate::parse::urn;
 use crate::types;
-
-/// Parses a URN given on the command line.
-pub fn urn(text: &str) -> Result<AnyUrn, Failure> {
-    AnyUrn::parse(text).map_err(|e| Failure::new(e.to_string()))
-}
 
 pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
@@ -149,31 +146,4 @@ pub async fn account(
     }
     output::cursor(ctx.json, &p.cursor);
     Ok(())
-}
-
-pub async fn find(
-    ctx: &Ctx,
-    type_: &str,
-    constraint: &str,
-    values: Vec<String>,
-    scope: Option<&str>,
-) -> Result<(), Failure> {
-    let d = types::descriptor(type_).ok_or_else(|| {
-        Failure::new(format!("unknown type {type_:?}: one of {}", types::known()))
-    })?;
-    let scope = scope.map(urn).transpose()?;
-    match ctx
-        .store
-        .find_unique_item(d, constraint, scope.as_ref(), values)
-        .await?
-    {
-        Some(item) => {
-            output::value(ctx.json, &to_plain_json(&item));
-            Ok(())
-        }
-        None => Err(Failure::new(format!(
-            "no {} holds that {constraint}",
-            d.type_name
-        ))),
-    }
 }
