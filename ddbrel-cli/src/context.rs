@@ -2,11 +2,42 @@
 
 use std::path::PathBuf;
 
+use clap::Args;
+
 use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{RequestCounter, Store};
 
-use crate::Cli;
 use crate::failure::Failure;
+
+/// Where the table is: the local engine (the default), an endpoint, or real DynamoDB.
+#[derive(Args, Debug)]
+pub struct Location {
+    /// Run on the embedded engine backed by this SQLite file (the default, `./ddbrel.sqlite`).
+    #[arg(long, global = true, value_name = "PATH", conflicts_with_all = ["endpoint", "aws"])]
+    pub local: Option<PathBuf>,
+
+    /// Any DynamoDB-compatible endpoint, e.g. http://127.0.0.1:8000.
+    #[arg(
+        long,
+        global = true,
+        env = "DDBREL_ENDPOINT",
+        value_name = "URL",
+        conflicts_with = "aws"
+    )]
+    pub endpoint: Option<String>,
+
+    /// Real DynamoDB, through aws-config's standard chain.
+    #[arg(long, global = true)]
+    pub aws: bool,
+
+    /// AWS region (with --aws).
+    #[arg(long, global = true, requires = "aws")]
+    pub region: Option<String>,
+
+    /// AWS profile (with --aws).
+    #[arg(long, global = true, requires = "aws")]
+    pub profile: Option<String>,
+}
 
 /// What commands run against.
 pub struct Ctx {
@@ -19,11 +50,15 @@ pub struct Ctx {
     _engine: Option<Engine>,
 }
 
-/// Connects to the location the command line names (the local engine by default), counting
-/// requests; on the local engine the table is created first when `create_local_table`.
-pub async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure> {
+/// Connects to `table` at `loc` (the local engine by default), counting requests; on the local
+/// engine the table is created first when `create_local_table`. `json` selects the output.
+pub async fn connect(
+    loc: &Location,
+    table: &str,
+    json: bool,
+    create_local_table: bool,
+) -> Result<Ctx, Failure> {
     let counter = RequestCounter::new();
-    let loc = &cli.location;
     let (client, engine) = if loc.aws {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(r) = &loc.region {
@@ -51,7 +86,7 @@ pub async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure
         let conf = engine.config_builder().interceptor(counter.clone()).build();
         (aws_sdk_dynamodb::Client::from_conf(conf), Some(engine))
     };
-    let store = Store::new(client, cli.table.clone());
+    let store = Store::new(client, table.to_string());
     if engine.is_some() && create_local_table {
         store.create_table().await?;
     }
@@ -59,7 +94,7 @@ pub async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure
     Ok(Ctx {
         store,
         counter,
-        json: cli.json,
+        json,
         _engine: engine,
     })
 }

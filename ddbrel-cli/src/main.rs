@@ -25,8 +25,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::table::TableAction;
 use crate::commands::{check, delete, demo, find, migrate, queries, serve, table, transfer};
-use crate::context::connect;
+use crate::context::{Location, connect};
 use crate::failure::Failure;
 
 /// Operate a ddbrel table: demo, queries, cascading delete, integrity check and repair,
@@ -47,35 +48,6 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args, Debug)]
-struct Location {
-    /// Run on the embedded engine backed by this SQLite file (the default, `./ddbrel.sqlite`).
-    #[arg(long, global = true, value_name = "PATH", conflicts_with_all = ["endpoint", "aws"])]
-    local: Option<PathBuf>,
-
-    /// Any DynamoDB-compatible endpoint, e.g. http://127.0.0.1:8000.
-    #[arg(
-        long,
-        global = true,
-        env = "DDBREL_ENDPOINT",
-        value_name = "URL",
-        conflicts_with = "aws"
-    )]
-    endpoint: Option<String>,
-
-    /// Real DynamoDB, through aws-config's standard chain.
-    #[arg(long, global = true)]
-    aws: bool,
-
-    /// AWS region (with --aws).
-    #[arg(long, global = true, requires = "aws")]
-    region: Option<String>,
-
-    /// AWS profile (with --aws).
-    #[arg(long, global = true, requires = "aws")]
-    profile: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,22 +162,6 @@ enum Command {
     },
 }
 
-#[derive(Subcommand, Debug)]
-enum TableAction {
-    /// Create the table (fine if it exists with the same definition).
-    Create,
-    /// Show the table's status and indexes.
-    Describe,
-    /// Delete the table and everything in it.
-    Delete {
-        /// Do not ask for confirmation.
-        #[arg(long, short)]
-        yes: bool,
-    },
-    /// Print the table as a CloudFormation `AWS::DynamoDB::Table` resource.
-    Definition,
-}
-
 /// Paging options.
 #[derive(Args, Debug, Clone)]
 struct PageArgs {
@@ -233,7 +189,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Serve { port, memory } = &cli.command {
         return serve::serve(&cli.location.local, *port, *memory).await;
     }
-    let ctx = connect(&cli, auto_create).await?;
+    let ctx = connect(&cli.location, &cli.table, cli.json, auto_create).await?;
     match cli.command {
         Command::Table { action } => table::table(&ctx, action).await,
         Command::Demo { keep } => demo::run(&ctx, keep).await,

@@ -1,12 +1,29 @@
 //! `ddbrel table`: create, describe or delete the table, or print its definition.
 
+use clap::Subcommand;
 use ddbrel_runtime::schema;
 
-use crate::TableAction;
 use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
 use crate::prompt::confirm;
+
+/// What `ddbrel table` does.
+#[derive(Subcommand, Debug)]
+pub enum TableAction {
+    /// Create the table (fine if it exists with the same definition).
+    Create,
+    /// Show the table's status and indexes.
+    Describe,
+    /// Delete the table and everything in it.
+    Delete {
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Print the table as a CloudFormation `AWS::DynamoDB::Table` resource.
+    Definition,
+}
 
 pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
     let store = &ctx.store;
