@@ -47,6 +47,7 @@ fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
     }
 }
 
+/// Audits the table; fails with status 3 on findings, unless `repair` fixes them all.
 pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
     let audit = integrity::audit(&ctx.store, segments).await?;
     print_audit(ctx, &audit);

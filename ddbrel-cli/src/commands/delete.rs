@@ -11,6 +11,8 @@ use crate::parse::urn;
 use crate::progress::bar;
 use crate::prompt::confirm;
 
+/// Deletes a resource and everything that depends on it: prints the plan, asks unless `yes`,
+/// then deletes with a progress bar; with `dry_run`, prints the plan only.
 pub async fn delete(ctx: &Ctx, text: &str, dry_run: bool, yes: bool) -> Result<(), Failure> {
     let u = urn(text)?;
     let plan = ctx.store.plan_delete(&u).await?;

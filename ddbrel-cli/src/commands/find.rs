@@ -8,6 +8,8 @@ use crate::output;
 use crate::parse::urn;
 use crate::types;
 
+/// Prints the `type_` resource holding `values` under `constraint` (within `scope` for scoped
+/// constraints); fails when none does.
 pub async fn find(
     ctx: &Ctx,
     type_: &str,

@@ -4,6 +4,8 @@ use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
 
+/// Migrates the resources of every type (or only `type_`) written at older schema versions,
+/// prints a row per type, and fails if any item could not be migrated.
 pub async fn migrate(ctx: &Ctx, type_: Option<&str>, segments: u32) -> Result<(), Failure> {
     let wanted = match type_ {
         Some(t) => Some(crate::types::descriptor(t).ok_or_else(|| {

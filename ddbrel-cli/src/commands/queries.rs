@@ -11,6 +11,7 @@ use crate::output;
 use crate::parse::urn;
 use crate::types;
 
+/// Prints a resource by URN; fails when it does not exist.
 pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let item = ctx
@@ -22,6 +23,7 @@ pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints the parent of a resource (none for a root).
 pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.parent_of_any(&u).await?;
@@ -30,6 +32,7 @@ pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a page of a resource's children, optionally of one type, oldest first.
 pub async fn children(
     ctx: &Ctx,
     text: &str,
@@ -52,6 +55,7 @@ pub async fn children(
     Ok(())
 }
 
+/// Prints a page of a collection's members and whether each membership conveys authorization.
 pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.members_any(&u, page).await?;
@@ -65,6 +69,7 @@ pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Fai
     Ok(())
 }
 
+/// Prints a page of the collections holding a resource (eventually consistent).
 pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.collections_of(&u, page).await?;
@@ -83,6 +88,7 @@ pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(),
     Ok(())
 }
 
+/// Prints the ancestors of a resource, root first, with their depth.
 pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let a = ctx.store.ancestors(&u).await?;
@@ -95,6 +101,7 @@ pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints the authorization scope of a resource.
 pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let s = ctx.store.authorization_scope(&u).await?;
@@ -106,6 +113,8 @@ pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a page of an account's resources, optionally of one type, oldest or newest first
+/// (with `--json`, each resource whole).
 pub async fn account(
     ctx: &Ctx,
     text: &str,

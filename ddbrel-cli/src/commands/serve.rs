@@ -6,6 +6,7 @@ use ddbrel_runtime::embedded::Engine;
 
 use crate::failure::Failure;
 
+/// Serves the embedded engine on `port` (in memory, or on the `local` SQLite file) until Ctrl-C.
 pub async fn serve(local: &Option<PathBuf>, port: u16, memory: bool) -> Result<(), Failure> {
     let engine = if memory {
         Engine::memory_on(port).await?

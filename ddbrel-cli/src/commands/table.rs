@@ -25,6 +25,7 @@ pub enum TableAction {
     Definition,
 }
 
+/// Runs one `ddbrel table` action.
 pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
     let store = &ctx.store;
     match action {

@@ -9,6 +9,7 @@ use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::progress::bar;
 
+/// Writes every record of the table to `file`, one DynamoDB JSON object per line.
 pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     let f = std::fs::File::create(file)
         .map_err(|e| Failure::new(format!("cannot create {}: {e}", file.display())))?;
@@ -51,6 +52,8 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Loads records written by [`export`] from `file` (idempotent: existing records are
+/// overwritten).
 pub async fn import(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     let f = std::fs::File::open(file)
         .map_err(|e| Failure::new(format!("cannot open {}: {e}", file.display())))?;
