@@ -39,6 +39,15 @@ pub struct Location {
     pub profile: Option<String>,
 }
 
+impl Location {
+    /// The SQLite file of the embedded engine: `--local`, else `./ddbrel.sqlite`.
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.local
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"))
+    }
+}
+
 /// What commands run against.
 pub struct Ctx {
     /// The store.
@@ -78,11 +87,7 @@ pub async fn connect(
             .build();
         (aws_sdk_dynamodb::Client::from_conf(conf), None)
     } else {
-        let path = loc
-            .local
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"));
-        let engine = Engine::file(&path).await?;
+        let engine = Engine::file(&loc.sqlite_file()).await?;
         let conf = engine.config_builder().interceptor(counter.clone()).build();
         (aws_sdk_dynamodb::Client::from_conf(conf), Some(engine))
     };

@@ -187,7 +187,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // gets the table created on first use.
     let auto_create = !matches!(cli.command, Command::Table { .. } | Command::Serve { .. });
     if let Command::Serve { port, memory } = &cli.command {
-        return serve::serve(&cli.location.local, *port, *memory).await;
+        return serve::serve(&cli.location, *port, *memory).await;
     }
     let ctx = connect(&cli.location, &cli.table, cli.json, auto_create).await?;
     match cli.command {

@@ -13,6 +13,12 @@ pub fn descriptor(name: &str) -> Option<&'static EntityDescriptor> {
         .find(|d| d.type_name.eq_ignore_ascii_case(name) || d.resource_type == name)
 }
 
+/// The descriptor of a known entity type, or a failure naming the known types.
+pub fn require(name: &str) -> Result<&'static EntityDescriptor, Failure> {
+    descriptor(name)
+        .ok_or_else(|| Failure::new(format!("unknown type {name:?}: one of {}", known())))
+}
+
 /// The key-condition prefix (ending in `::`) for a type given on the command line: a known
 /// entity type, or any resource type of the default domain.
 pub fn prefix(name: &str) -> Result<String, Failure> {

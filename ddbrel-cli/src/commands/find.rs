@@ -17,9 +17,7 @@ pub async fn find(
     values: Vec<String>,
     scope: Option<&str>,
 ) -> Result<(), Failure> {
-    let d = types::descriptor(type_).ok_or_else(|| {
-        Failure::new(format!("unknown type {type_:?}: one of {}", types::known()))
-    })?;
+    let d = types::require(type_)?;
     let scope = scope.map(urn).transpose()?;
     match ctx
         .store

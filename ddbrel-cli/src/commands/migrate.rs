@@ -3,19 +3,12 @@
 use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
+use crate::types;
 
 /// Migrates the resources of every type (or only `type_`) written at older schema versions,
 /// prints a row per type, and fails if any item could not be migrated.
 pub async fn migrate(ctx: &Ctx, type_: Option<&str>, segments: u32) -> Result<(), Failure> {
-    let wanted = match type_ {
-        Some(t) => Some(crate::types::descriptor(t).ok_or_else(|| {
-            Failure::new(format!(
-                "unknown type {t:?}: one of {}",
-                crate::types::known()
-            ))
-        })?),
-        None => None,
-    };
+    let wanted = type_.map(types::require).transpose()?;
     let reports =
         entities::migrate_all(&ctx.store, wanted.map(|d| d.resource_type), segments).await?;
     let mut failed = 0;
