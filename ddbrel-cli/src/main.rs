@@ -4,17 +4,13 @@
 //! every command works on a fresh machine; `--endpoint` points it at any DynamoDB-compatible
 //! endpoint and `--aws` at real DynamoDB.
 
-/// `println!` that stops quietly when the reader has gone (`ddbrel ... | head`).
-macro_rules! say {
-    ($($t:tt)*) => {
-        $crate::output::write_line(&format!($($t)*))
-    };
-}
+// First, so that `say!` is defined for every module below.
+#[macro_use]
+mod output;
 
 mod commands;
 mod context;
 mod failure;
-mod output;
 mod parse;
 mod progress;
 mod prompt;
