@@ -4,25 +4,27 @@
 //! every command works on a fresh machine; `--endpoint` points it at any DynamoDB-compatible
 //! endpoint and `--aws` at real DynamoDB.
 
-/// `println!` that stops quietly when the reader has gone (`ddbrel ... | head`).
-macro_rules! say {
-    ($($t:tt)*) => {
-        $crate::output::write_line(&format!($($t)*))
-    };
-}
-
-mod admin;
-mod demo;
+// First, so that `say!` is defined for every module below.
+#[macro_use]
 mod output;
-mod queries;
+
+mod commands;
+mod context;
+mod failure;
+mod parse;
+mod progress;
+mod prompt;
 mod types;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::{RequestCounter, Store};
+
+use crate::commands::table::TableAction;
+use crate::commands::{check, delete, demo, find, migrate, queries, serve, table, transfer};
+use crate::context::{Location, connect};
+use crate::failure::Failure;
 
 /// Operate a ddbrel table: demo, queries, cascading delete, integrity check and repair,
 /// export and import, migration.
@@ -42,35 +44,6 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args, Debug)]
-struct Location {
-    /// Run on the embedded engine backed by this SQLite file (the default, `./ddbrel.sqlite`).
-    #[arg(long, global = true, value_name = "PATH", conflicts_with_all = ["endpoint", "aws"])]
-    local: Option<PathBuf>,
-
-    /// Any DynamoDB-compatible endpoint, e.g. http://127.0.0.1:8000.
-    #[arg(
-        long,
-        global = true,
-        env = "DDBREL_ENDPOINT",
-        value_name = "URL",
-        conflicts_with = "aws"
-    )]
-    endpoint: Option<String>,
-
-    /// Real DynamoDB, through aws-config's standard chain.
-    #[arg(long, global = true)]
-    aws: bool,
-
-    /// AWS region (with --aws).
-    #[arg(long, global = true, requires = "aws")]
-    region: Option<String>,
-
-    /// AWS profile (with --aws).
-    #[arg(long, global = true, requires = "aws")]
-    profile: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,22 +158,6 @@ enum Command {
     },
 }
 
-#[derive(Subcommand, Debug)]
-enum TableAction {
-    /// Create the table (fine if it exists with the same definition).
-    Create,
-    /// Show the table's status and indexes.
-    Describe,
-    /// Delete the table and everything in it.
-    Delete {
-        /// Do not ask for confirmation.
-        #[arg(long, short)]
-        yes: bool,
-    },
-    /// Print the table as a CloudFormation `AWS::DynamoDB::Table` resource.
-    Definition,
-}
-
 /// Paging options.
 #[derive(Args, Debug, Clone)]
 struct PageArgs {
@@ -221,100 +178,16 @@ impl PageArgs {
     }
 }
 
-/// A user-facing failure: one line, and the exit status.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-    code: u8,
-}
-
-impl Failure {
-    /// A failure with exit status 1.
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            code: 1,
-        }
-    }
-    /// A failure with another exit status.
-    pub fn with_code(message: impl Into<String>, code: u8) -> Self {
-        Failure {
-            message: message.into(),
-            code,
-        }
-    }
-}
-
-impl From<ddbrel_runtime::Error> for Failure {
-    fn from(e: ddbrel_runtime::Error) -> Self {
-        Failure::new(e.to_string())
-    }
-}
-
-/// What commands run against.
-pub struct Ctx {
-    /// The store.
-    pub store: Store,
-    /// Counts the store's requests.
-    pub counter: RequestCounter,
-    /// JSON lines output.
-    pub json: bool,
-    _engine: Option<Engine>,
-}
-
-async fn connect(cli: &Cli, create_local_table: bool) -> Result<Ctx, Failure> {
-    let counter = RequestCounter::new();
-    let loc = &cli.location;
-    let (client, engine) = if loc.aws {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = &loc.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(p) = &loc.profile {
-            loader = loader.profile_name(p);
-        }
-        let config = loader.load().await;
-        let conf = aws_sdk_dynamodb::config::Builder::from(&config)
-            .interceptor(counter.clone())
-            .build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), None)
-    } else if let Some(endpoint) = &loc.endpoint {
-        let conf = ddbrel_runtime::store::local_config_builder(endpoint)
-            .interceptor(counter.clone())
-            .build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), None)
-    } else {
-        let path = loc
-            .local
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("ddbrel.sqlite"));
-        let engine = Engine::file(&path).await?;
-        let conf = engine.config_builder().interceptor(counter.clone()).build();
-        (aws_sdk_dynamodb::Client::from_conf(conf), Some(engine))
-    };
-    let store = Store::new(client, cli.table.clone());
-    if engine.is_some() && create_local_table {
-        store.create_table().await?;
-    }
-    counter.reset();
-    Ok(Ctx {
-        store,
-        counter,
-        json: cli.json,
-        _engine: engine,
-    })
-}
-
 async fn run(cli: Cli) -> Result<(), Failure> {
     // The table commands manage the table themselves; everything else on the local engine
     // gets the table created on first use.
     let auto_create = !matches!(cli.command, Command::Table { .. } | Command::Serve { .. });
     if let Command::Serve { port, memory } = &cli.command {
-        return admin::serve(&cli.location.local, *port, *memory).await;
+        return serve::serve(&cli.location, *port, *memory).await;
     }
-    let ctx = connect(&cli, auto_create).await?;
+    let ctx = connect(&cli.location, &cli.table, cli.json, auto_create).await?;
     match cli.command {
-        Command::Table { action } => admin::table(&ctx, action).await,
+        Command::Table { action } => table::table(&ctx, action).await,
         Command::Demo { keep } => demo::run(&ctx, keep).await,
         Command::Get { urn } => queries::get(&ctx, &urn).await,
         Command::Parent { urn } => queries::parent(&ctx, &urn).await,
@@ -338,13 +211,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             constraint,
             values,
             scope,
-        } => queries::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
-        Command::Delete { urn, dry_run, yes } => admin::delete(&ctx, &urn, dry_run, yes).await,
-        Command::Check { repair, segments } => admin::check(&ctx, repair, segments).await,
-        Command::Export { file } => admin::export(&ctx, &file).await,
-        Command::Import { file } => admin::import(&ctx, &file).await,
+        } => find::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
+        Command::Delete { urn, dry_run, yes } => delete::delete(&ctx, &urn, dry_run, yes).await,
+        Command::Check { repair, segments } => check::check(&ctx, repair, segments).await,
+        Command::Export { file } => transfer::export(&ctx, &file).await,
+        Command::Import { file } => transfer::import(&ctx, &file).await,
         Command::Migrate { type_, segments } => {
-            admin::migrate(&ctx, type_.as_deref(), segments).await
+            migrate::migrate(&ctx, type_.as_deref(), segments).await
         }
         Command::Serve { .. } => Ok(()),
     }

@@ -1,5 +1,12 @@
 //! Printing: aligned tables for people, one JSON object per line for scripts.
 
+/// `println!` that stops quietly when the reader has gone (`ddbrel ... | head`).
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::output::write_line(&format!($($t)*))
+    };
+}
+
 use serde_json::Value;
 
 /// Prints rows: with `json`, each row as an object of the columns; else an aligned table.

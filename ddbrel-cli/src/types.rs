@@ -3,7 +3,7 @@
 use ddbrel_runtime::EntityDescriptor;
 use ddbrel_runtime::urn::{DEFAULT_DOMAIN, type_prefix, validate_resource_type};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The descriptor of a known entity type, by Rust name (`Job`, any case) or resource type
 /// (`System.Account.JobCollection.Job`).
@@ -11,6 +11,12 @@ pub fn descriptor(name: &str) -> Option<&'static EntityDescriptor> {
     entities::all()
         .into_iter()
         .find(|d| d.type_name.eq_ignore_ascii_case(name) || d.resource_type == name)
+}
+
+/// The descriptor of a known entity type, or a failure naming the known types.
+pub fn require(name: &str) -> Result<&'static EntityDescriptor, Failure> {
+    descriptor(name)
+        .ok_or_else(|| Failure::new(format!("unknown type {name:?}: one of {}", known())))
 }
 
 /// The key-condition prefix (ending in `::`) for a type given on the command line: a known

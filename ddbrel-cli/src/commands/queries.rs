@@ -1,18 +1,17 @@
-//! The query commands.
+//! The read-only queries: get, parent, children, members, collections, ancestors, scope,
+//! account.
 
 use ddbrel_runtime::codec::{self, to_plain_json};
 use ddbrel_runtime::schema::attr;
-use ddbrel_runtime::{AnyUrn, Order, PageRequest};
+use ddbrel_runtime::{Order, PageRequest};
 
+use crate::context::Ctx;
+use crate::failure::Failure;
 use crate::output;
+use crate::parse::urn;
 use crate::types;
-use crate::{Ctx, Failure};
 
-/// Parses a URN given on the command line.
-pub fn urn(text: &str) -> Result<AnyUrn, Failure> {
-    AnyUrn::parse(text).map_err(|e| Failure::new(e.to_string()))
-}
-
+/// Prints a resource by URN; fails when it does not exist.
 pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let item = ctx
@@ -24,6 +23,7 @@ pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints the parent of a resource (none for a root).
 pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.parent_of_any(&u).await?;
@@ -32,6 +32,7 @@ pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a page of a resource's children, optionally of one type, oldest first.
 pub async fn children(
     ctx: &Ctx,
     text: &str,
@@ -54,6 +55,7 @@ pub async fn children(
     Ok(())
 }
 
+/// Prints a page of a collection's members and whether each membership conveys authorization.
 pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.members_any(&u, page).await?;
@@ -67,6 +69,7 @@ pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Fai
     Ok(())
 }
 
+/// Prints a page of the collections holding a resource (eventually consistent).
 pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.collections_of(&u, page).await?;
@@ -85,6 +88,7 @@ pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(),
     Ok(())
 }
 
+/// Prints the ancestors of a resource, root first, with their depth.
 pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let a = ctx.store.ancestors(&u).await?;
@@ -97,6 +101,7 @@ pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints the authorization scope of a resource.
 pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let s = ctx.store.authorization_scope(&u).await?;
@@ -108,6 +113,8 @@ pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a page of an account's resources, optionally of one type, oldest or newest first
+/// (with `--json`, each resource whole).
 pub async fn account(
     ctx: &Ctx,
     text: &str,
@@ -148,31 +155,4 @@ pub async fn account(
     }
     output::cursor(ctx.json, &p.cursor);
     Ok(())
-}
-
-pub async fn find(
-    ctx: &Ctx,
-    type_: &str,
-    constraint: &str,
-    values: Vec<String>,
-    scope: Option<&str>,
-) -> Result<(), Failure> {
-    let d = types::descriptor(type_).ok_or_else(|| {
-        Failure::new(format!("unknown type {type_:?}: one of {}", types::known()))
-    })?;
-    let scope = scope.map(urn).transpose()?;
-    match ctx
-        .store
-        .find_unique_item(d, constraint, scope.as_ref(), values)
-        .await?
-    {
-        Some(item) => {
-            output::value(ctx.json, &to_plain_json(&item));
-            Ok(())
-        }
-        None => Err(Failure::new(format!(
-            "no {} holds that {constraint}",
-            d.type_name
-        ))),
-    }
 }

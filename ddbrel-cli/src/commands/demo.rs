@@ -4,7 +4,8 @@
 use ddbrel_runtime::{Order, PageRequest, Stored};
 use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
 
-use crate::{Ctx, Failure};
+use crate::context::Ctx;
+use crate::failure::Failure;
 
 struct Step<'a> {
     ctx: &'a Ctx,
@@ -58,6 +59,17 @@ fn short(urn: &impl std::fmt::Display) -> String {
     }
 }
 
+/// The sample data the demo builds and then queries.
+struct Sample {
+    account: Stored<Account>,
+    alice: Stored<User>,
+    admins: Stored<Team>,
+    nightly: Stored<JobCollection>,
+    jobs: Vec<Stored<Job>>,
+}
+
+/// Runs the demo: builds sample data, walks through the access patterns, then deletes it
+/// (with `keep`, only the job collection).
 pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
     let store = &ctx.store;
     let mut step = Step { ctx, n: 0 };
@@ -69,12 +81,33 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
     if !ctx.json {
         say!("ddbrel demo on table {} (slug {slug})\n", store.table());
     }
+    let sample = build(&mut step, &slug).await?;
+    read(&mut step, &sample).await?;
+    unique(&mut step, &slug).await?;
+    scopes(&mut step, &sample).await?;
+    cascade(&mut step, &sample, keep).await?;
+    if !ctx.json {
+        say!(
+            "\ndone{}",
+            if keep {
+                format!("; the account {} is kept", sample.account.urn)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
 
+/// Steps 1–5: the account, two users, a team, a job collection with three jobs, a label.
+async fn build(step: &mut Step<'_>, slug: &str) -> Result<Sample, Failure> {
+    let ctx = step.ctx;
+    let store = &ctx.store;
     step.begin();
     let account = store
         .create(Account {
             name: "Acme Corp".into(),
-            slug: slug.clone(),
+            slug: slug.to_string(),
             plan: Plan::Team,
         })
         .await?;
@@ -165,6 +198,26 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
         short(&urgent.urn),
     );
 
+    Ok(Sample {
+        account,
+        alice,
+        admins,
+        nightly,
+        jobs,
+    })
+}
+
+/// Steps 6–13: reading and updating what was built, along each access pattern.
+async fn read(step: &mut Step<'_>, sample: &Sample) -> Result<(), Failure> {
+    let ctx = step.ctx;
+    let store = &ctx.store;
+    let Sample {
+        account,
+        admins,
+        nightly,
+        jobs,
+        ..
+    } = sample;
     step.begin();
     let got = store.get(&jobs[0].urn).await?;
     step.done(
@@ -242,7 +295,13 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
         "Jobs of the account, newest first (ResourcesByAccountIndex)",
         format!("{} jobs", in_account.items.len()),
     );
+    Ok(())
+}
 
+/// Steps 14–15: a unique value finds its owner and refuses a second owner.
+async fn unique(step: &mut Step<'_>, slug: &str) -> Result<(), Failure> {
+    let ctx = step.ctx;
+    let store = &ctx.store;
     step.begin();
     let found = Account::find_by_slug(store, slug.to_uppercase()).await?;
     step.done(
@@ -268,25 +327,41 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
         },
     );
 
+    Ok(())
+}
+
+/// Steps 16–17: authorization scopes, through conveying and non-conveying collections.
+async fn scopes(step: &mut Step<'_>, sample: &Sample) -> Result<(), Failure> {
+    let ctx = step.ctx;
+    let store = &ctx.store;
     step.begin();
-    let scope = store.authorization_scope(alice.urn.as_any()).await?;
+    let scope = store.authorization_scope(sample.alice.urn.as_any()).await?;
     step.done(
         "authorization scope of Alice (herself, her account, the conveying Team)",
         scope.iter().map(short).collect::<Vec<_>>().join(", "),
     );
 
     step.begin();
-    let scope = store.authorization_scope(jobs[0].urn.as_any()).await?;
+    let scope = store
+        .authorization_scope(sample.jobs[0].urn.as_any())
+        .await?;
     step.done(
         "authorization scope of the backup job (not the Label: it does not convey)",
         scope.iter().map(short).collect::<Vec<_>>().join(", "),
     );
 
+    Ok(())
+}
+
+/// The last step: the cascading delete of the account (with `keep`, of the job collection).
+async fn cascade(step: &mut Step<'_>, sample: &Sample, keep: bool) -> Result<(), Failure> {
+    let ctx = step.ctx;
+    let store = &ctx.store;
     step.begin();
     let report = if keep {
-        store.delete_urn(nightly.urn.as_any()).await?
+        store.delete_urn(sample.nightly.urn.as_any()).await?
     } else {
-        store.delete_urn(account.urn.as_any()).await?
+        store.delete_urn(sample.account.urn.as_any()).await?
     };
     step.done(
         if keep {
@@ -302,15 +377,5 @@ pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
             report.markers
         ),
     );
-    if !ctx.json {
-        say!(
-            "\ndone{}",
-            if keep {
-                format!("; the account {} is kept", account.urn)
-            } else {
-                String::new()
-            }
-        );
-    }
     Ok(())
 }

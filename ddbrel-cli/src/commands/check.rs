@@ -1,0 +1,100 @@
+//! `ddbrel check`: audit the table and, with `--repair`, fix what is safe to fix.
+
+use ddbrel_runtime::integrity;
+
+use crate::context::Ctx;
+use crate::failure::Failure;
+use crate::output;
+
+/// Prints an audit's findings (a table, or one JSON object per finding) and a summary line.
+fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
+    let rows: Vec<Vec<String>> = audit
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.kind.as_str().to_string(),
+                f.invariant.to_string(),
+                if f.repairable() { "yes" } else { "no" }.to_string(),
+                f.key.clone(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        output::rows(
+            ctx.json,
+            &["finding", "invariant", "repairable", "key", "detail"],
+            &rows,
+        );
+    }
+    let repairable = audit.findings.iter().filter(|f| f.repairable()).count();
+    if ctx.json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "checked": audit.records,
+                "findings": audit.findings.len(),
+                "repairable": repairable,
+            })
+        );
+    } else {
+        say!(
+            "checked {} records: {} findings ({repairable} repairable)",
+            audit.records,
+            audit.findings.len()
+        );
+    }
+}
+
+/// Audits the table; fails with status 3 on findings, unless `repair` fixes them all.
+pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
+    let audit = integrity::audit(&ctx.store, segments).await?;
+    print_audit(ctx, &audit);
+    if audit.findings.is_empty() {
+        return Ok(());
+    }
+    if !repair {
+        return Err(Failure::with_code(
+            format!(
+                "{} integrity findings (run `ddbrel check --repair` to fix what is safe)",
+                audit.findings.len()
+            ),
+            3,
+        ));
+    }
+    let done = integrity::repair(&ctx.store, &audit).await?;
+    for action in &done.actions {
+        if ctx.json {
+            say!("{}", serde_json::json!({ "repaired": action }));
+        } else {
+            say!("repaired: {action}");
+        }
+    }
+    for line in &done.skipped {
+        if ctx.json {
+            say!("{}", serde_json::json!({ "not_repaired": line }));
+        } else {
+            say!("not repaired: {line}");
+        }
+    }
+    let after = integrity::audit(&ctx.store, segments).await?;
+    if !ctx.json {
+        say!("after the repair:");
+    }
+    print_audit(ctx, &after);
+    if after.findings.is_empty() {
+        if !ctx.json {
+            say!("the table is consistent");
+        }
+        Ok(())
+    } else {
+        Err(Failure::with_code(
+            format!(
+                "{} findings remain that are not safe to repair automatically",
+                after.findings.len()
+            ),
+            3,
+        ))
+    }
+}
