@@ -8,7 +8,7 @@ use crate::ops::{Op, Target};
 use crate::state::{MRes, Model};
 use crate::values::{ALL, Data, Kind, POOL};
 
-/// An operation with its targets resolved against the model.
+/// The index in an `Ok`; returns the step in an `Err` (what to do instead) from the caller.
 macro_rules! need {
     ($e:expr) => {
         match $e {
@@ -18,6 +18,7 @@ macro_rules! need {
     };
 }
 
+/// An operation with its targets resolved against the model.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
     Create {
