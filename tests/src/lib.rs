@@ -7,6 +7,7 @@ use ddbrel_runtime::{RequestCounter, Store};
 pub mod faults;
 pub mod gate;
 pub mod invariants;
+pub mod records;
 pub mod sample;
 
 /// A store on a table of its own, and the counter of the requests its client sends.
