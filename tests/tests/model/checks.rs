@@ -7,6 +7,7 @@ use ddbrel_runtime::{
     AnyUrn, Entity, Error, Item, Order, PageRequest, ResourceMeta, Store, Stored,
 };
 use ddbrel_tests::TestEnv;
+use ddbrel_tests::records::constraint_name;
 use entities::{Job, JobCollection, Label, Team, User};
 
 use crate::engine::Handle;
@@ -149,7 +150,7 @@ fn check_records(table: &Table, model: &Model, ctx: &str) {
             let (constraint, _) = r.kind.unique()?;
             Some((
                 model.marker_of(i)?,
-                (urn(i), format!("{}.{constraint}", r.kind.resource_type())),
+                (urn(i), constraint_name(r.kind.resource_type(), constraint)),
             ))
         })
         .collect();

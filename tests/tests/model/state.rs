@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ddbrel_tests::records::marker_key;
+
 use crate::ops::Target;
 use crate::plan::{Outcome, Step};
 use crate::values::{ALL, CASE_INSENSITIVE, CASE_SENSITIVE, Data, EMAIL_DOMAIN, Kind};
@@ -106,10 +108,7 @@ impl Model {
             None => "global".to_string(),
             Some(p) => self.res[p].urn.clone(),
         };
-        let key = format!(
-            "unique#{}#{constraint}#{scope}#{value}",
-            kind.resource_type()
-        );
+        let key = marker_key(kind.resource_type(), constraint, &scope, &value);
         Some((key, value))
     }
 
