@@ -94,6 +94,18 @@ impl TestEnv {
         out
     }
 
+    /// Writes one raw item with the plain SDK (a `PutItem` without conditions), as another
+    /// writer or a corruption would.
+    pub async fn put_raw(&self, item: ddbrel_runtime::Item) {
+        self.raw
+            .put_item()
+            .table_name(self.store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put_item");
+    }
+
     /// One raw item by key, read with the plain SDK.
     pub async fn raw_item(&self, pk: &str, sk: &str) -> Option<ddbrel_runtime::Item> {
         use aws_sdk_dynamodb::types::AttributeValue;

@@ -49,16 +49,6 @@ async fn repair(env: &TestEnv, before: &Audit) -> (RepairReport, Audit) {
     (report, audit(env).await)
 }
 
-async fn put(env: &TestEnv, item: Item) {
-    env.raw
-        .put_item()
-        .table_name(env.store.table())
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("put_item");
-}
-
 async fn delete(env: &TestEnv, pk: &str, sk: &str) {
     env.raw
         .delete_item()
@@ -80,7 +70,7 @@ async fn item(env: &TestEnv, pk: &str, sk: &str) -> Item {
 async fn edit(env: &TestEnv, pk: &str, sk: &str, f: impl FnOnce(&mut Item)) {
     let mut i = item(env, pk, sk).await;
     f(&mut i);
-    put(env, i).await;
+    env.put_raw(i).await;
 }
 
 fn count(i: &Item, name: &str) -> i64 {
@@ -200,10 +190,11 @@ async fn dangling_markers_are_deleted() {
     let t = tree(&env).await;
     // Owner missing.
     let ghost_key = "unique#System.Account#slug#global#ghost";
-    put(&env, marker(ghost_key, GHOST, SLUG)).await;
+    env.put_raw(marker(ghost_key, GHOST, SLUG)).await;
     // Owner present but not holding it.
     let unheld = "unique#System.Account#slug#global#unheld";
-    put(&env, marker(unheld, t.account.urn.as_str(), SLUG)).await;
+    env.put_raw(marker(unheld, t.account.urn.as_str(), SLUG))
+        .await;
 
     let a = audit(&env).await;
     assert_found(&a, FindingKind::DanglingMarker, ghost_key, "does not exist");
@@ -499,7 +490,7 @@ async fn repair_never_overwrites_a_change_made_after_the_audit() {
     let t = tree(&env).await;
     let account = t.account.urn.as_str().to_string();
     let ghost_key = "unique#System.Account#slug#global#ghost";
-    put(&env, marker(ghost_key, GHOST, SLUG)).await;
+    env.put_raw(marker(ghost_key, GHOST, SLUG)).await;
     edit(&env, &account, &account, |i| {
         i.insert("_childCount".into(), n(99));
     })

@@ -109,13 +109,7 @@ fn remove(items: &mut Vec<Item>, pk: &str, sk: &str) {
 async fn load(items: Vec<Item>) -> TestEnv {
     let env = TestEnv::new().await;
     for item in items {
-        env.raw
-            .put_item()
-            .table_name(env.store.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("put_item");
+        env.put_raw(item).await;
     }
     env
 }
