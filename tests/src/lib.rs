@@ -7,6 +7,7 @@ use ddbrel_runtime::{RequestCounter, Store};
 pub mod faults;
 pub mod gate;
 pub mod invariants;
+pub mod records;
 pub mod sample;
 
 /// A store on a table of its own, and the counter of the requests its client sends.
@@ -91,6 +92,18 @@ impl TestEnv {
             }
         }
         out
+    }
+
+    /// Writes one raw item with the plain SDK (a `PutItem` without conditions), as another
+    /// writer or a corruption would.
+    pub async fn put_raw(&self, item: ddbrel_runtime::Item) {
+        self.raw
+            .put_item()
+            .table_name(self.store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put_item");
     }
 
     /// One raw item by key, read with the plain SDK.

@@ -2,9 +2,9 @@
 //!
 //! Proptest generates arbitrary DynamoDB attribute maps (any attribute name, reserved ones
 //! included; every kind of value, nested lists and maps, sets, huge and malformed numbers,
-//! odd strings) and "almost valid" items (a valid Resource item of each entity type, built here
-//! by hand as SCHEMA.md section 5.1 lays it out, with one attribute removed, retyped or
-//! mutated). Every entity type's `Stored::<T>::from_item`, `codec::decode_meta` and the
+//! odd strings) and "almost valid" items (a valid Resource item of each entity type, built by
+//! hand with `ddbrel_tests::records` as SCHEMA.md section 5.1 lays it out, with one attribute
+//! removed, retyped or mutated). Every entity type's `Stored::<T>::from_item`, `codec::decode_meta` and the
 //! integrity checker's pure `check_items` must not panic on any of them; a valid item decodes
 //! to exactly what it was built from; every error is `InvalidItem` or `SchemaTooNew` naming the
 //! item's key.
@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use ddbrel_runtime::codec::{decode_meta, encode_fields};
 use ddbrel_runtime::integrity::check_items;
 use ddbrel_runtime::{AnyUrn, Entity, Error, Item, ResourceMeta, Stored, Urn};
+use ddbrel_tests::records::{Resource, s};
 use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -349,6 +350,42 @@ fn typed_urn<E: Entity>(id: uuid::Uuid) -> AnyUrn {
     Urn::<E>::from_id(id).expect("a v7 id").into_any()
 }
 
+/// A resource of `data`'s type: its URN, its ancestors (root first) and, for the types that
+/// are members of a collection type, a URN of that type.
+fn place(data: &Data, ids: &[uuid::Uuid]) -> (AnyUrn, Vec<AnyUrn>, Option<AnyUrn>) {
+    match &data {
+        Data::Account(_) => (typed_urn::<Account>(ids[0]), vec![], None),
+        Data::User(_) => (
+            typed_urn::<User>(ids[0]),
+            vec![typed_urn::<Account>(ids[1])],
+            Some(typed_urn::<Team>(ids[2])),
+        ),
+        Data::JobCollection(_) => (
+            typed_urn::<JobCollection>(ids[0]),
+            vec![typed_urn::<Account>(ids[1])],
+            None,
+        ),
+        Data::Job(_) => (
+            typed_urn::<Job>(ids[0]),
+            vec![
+                typed_urn::<Account>(ids[1]),
+                typed_urn::<JobCollection>(ids[2]),
+            ],
+            Some(typed_urn::<Label>(ids[1])),
+        ),
+        Data::Team(_) => (
+            typed_urn::<Team>(ids[0]),
+            vec![typed_urn::<Account>(ids[1])],
+            None,
+        ),
+        Data::Label(_) => (
+            typed_urn::<Label>(ids[0]),
+            vec![typed_urn::<Account>(ids[1])],
+            None,
+        ),
+    }
+}
+
 fn valid() -> BoxedStrategy<Valid> {
     (
         data(),
@@ -378,38 +415,7 @@ fn valid() -> BoxedStrategy<Valid> {
                 deleting,
             )| {
                 let (created, updated) = (a.min(b), a.max(b));
-                let (urn, ancestors, collection): (AnyUrn, Vec<AnyUrn>, Option<AnyUrn>) =
-                    match &data {
-                        Data::Account(_) => (typed_urn::<Account>(ids[0]), vec![], None),
-                        Data::User(_) => (
-                            typed_urn::<User>(ids[0]),
-                            vec![typed_urn::<Account>(ids[1])],
-                            Some(typed_urn::<Team>(ids[2])),
-                        ),
-                        Data::JobCollection(_) => (
-                            typed_urn::<JobCollection>(ids[0]),
-                            vec![typed_urn::<Account>(ids[1])],
-                            None,
-                        ),
-                        Data::Job(_) => (
-                            typed_urn::<Job>(ids[0]),
-                            vec![
-                                typed_urn::<Account>(ids[1]),
-                                typed_urn::<JobCollection>(ids[2]),
-                            ],
-                            Some(typed_urn::<Label>(ids[1])),
-                        ),
-                        Data::Team(_) => (
-                            typed_urn::<Team>(ids[0]),
-                            vec![typed_urn::<Account>(ids[1])],
-                            None,
-                        ),
-                        Data::Label(_) => (
-                            typed_urn::<Label>(ids[0]),
-                            vec![typed_urn::<Account>(ids[1])],
-                            None,
-                        ),
-                    };
+                let (urn, ancestors, collection) = place(&data, &ids);
                 // Collections of the member's collection type (only members have any).
                 let member_of: Vec<AnyUrn> = match &collection {
                     None => vec![],
@@ -430,7 +436,7 @@ fn valid() -> BoxedStrategy<Valid> {
                     member_of[..k].to_vec()
                 };
 
-                let mut item = match &data {
+                let fields = match &data {
                     Data::Account(d) => encode_fields(urn.as_str(), d),
                     Data::User(d) => encode_fields(urn.as_str(), d),
                     Data::JobCollection(d) => encode_fields(urn.as_str(), d),
@@ -439,52 +445,28 @@ fn valid() -> BoxedStrategy<Valid> {
                     Data::Label(d) => encode_fields(urn.as_str(), d),
                 }
                 .expect("entity fields encode");
-                let s = |v: &str| AttributeValue::S(v.to_string());
-                let n = |v: u64| AttributeValue::N(v.to_string());
-                item.insert("PK".into(), s(urn.as_str()));
-                item.insert("SK".into(), s(urn.as_str()));
-                item.insert("_type".into(), s("Resource"));
-                item.insert("_schemaVersion".into(), n(1));
-                item.insert("_createdAt".into(), s(&ts_text(created)));
-                item.insert("_updatedAt".into(), s(&ts_text(updated)));
-                item.insert("_resourceType".into(), s(data.resource_type()));
-                item.insert("_version".into(), n(version));
-                if let Some(root) = ancestors.first() {
-                    item.insert("_accountUrn".into(), s(root.as_str()));
-                    item.insert(
-                        "_parentUrn".into(),
-                        s(ancestors.last().expect("non-empty").as_str()),
-                    );
-                    item.insert(
-                        "_ancestors".into(),
-                        AttributeValue::L(ancestors.iter().map(|a| s(a.as_str())).collect()),
-                    );
-                }
-                let strings = |v: &[AnyUrn]| v.iter().map(ToString::to_string).collect();
-                if !unique_keys.is_empty() {
-                    item.insert(
-                        "_uniqueKeys".into(),
-                        AttributeValue::Ss(unique_keys.iter().cloned().collect()),
-                    );
-                }
-                if !member_of.is_empty() {
-                    item.insert("_memberOf".into(), AttributeValue::Ss(strings(&member_of)));
-                }
-                if !conveying.is_empty() {
-                    item.insert(
-                        "_conveyingCollections".into(),
-                        AttributeValue::Ss(strings(&conveying)),
-                    );
+                let mut record = Resource::new(urn.as_str())
+                    .fields(fields)
+                    .created(&ts_text(created))
+                    .updated(&ts_text(updated), version)
+                    .unique_keys(&unique_keys)
+                    .member_of(&member_of)
+                    .conveying(&conveying);
+                if let (Some(root), Some(parent)) = (ancestors.first(), ancestors.last()) {
+                    record = record
+                        .account(root.as_str())
+                        .parent(parent.as_str(), &ancestors);
                 }
                 if let Some(c) = child_count {
-                    item.insert("_childCount".into(), n(c));
+                    record = record.child_count(c);
                 }
                 if let Some(c) = member_count {
-                    item.insert("_memberCount".into(), n(c));
+                    record = record.member_count(c);
                 }
                 if let Some(d) = deleting {
-                    item.insert("_deleting".into(), s(&ts_text(d)));
+                    record = record.deleting(&ts_text(d));
                 }
+                let item = record.build();
                 let meta = ResourceMeta {
                     version,
                     schema_version: 1,
@@ -820,20 +802,11 @@ proptest! {
 #[test]
 fn edge_items_are_refused_cleanly() {
     let urn = "urn:pp:System.Account::01955550-1a2b-7c3d-8e4f-5a6b7c8d9e0f";
-    let s = |v: &str| AttributeValue::S(v.to_string());
-    let base: Item = HashMap::from([
-        ("PK".to_string(), s(urn)),
-        ("SK".to_string(), s(urn)),
-        ("_type".to_string(), s("Resource")),
-        ("_schemaVersion".to_string(), AttributeValue::N("1".into())),
-        ("_createdAt".to_string(), s("2026-11-25T09:00:00.123Z")),
-        ("_updatedAt".to_string(), s("2026-11-25T09:00:00.123Z")),
-        ("_resourceType".to_string(), s("System.Account")),
-        ("_version".to_string(), AttributeValue::N("1".into())),
-        ("name".to_string(), s("Acme")),
-        ("slug".to_string(), s("acme")),
-        ("plan".to_string(), s("free")),
-    ]);
+    let base = Resource::new(urn)
+        .attr("name", s("Acme"))
+        .attr("slug", s("acme"))
+        .attr("plan", s("free"))
+        .build();
     assert!(Stored::<Account>::from_item(base.clone()).is_ok());
     let cases: Vec<(&str, AttributeValue)> = vec![
         ("_version", AttributeValue::N("0".into())),

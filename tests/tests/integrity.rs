@@ -9,9 +9,12 @@ use ddbrel_runtime::{DeleteOptions, Item};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::faults::FaultMode;
 use ddbrel_tests::invariants;
+use ddbrel_tests::records::{child_sk, marker, n};
 use ddbrel_tests::sample::{self, Tree, build_tree};
 
 const GHOST: &str = "urn:pp:System.Account::0195555f-0000-7000-8000-00000000dead";
+/// The `_constraint` of an Account's slug marker.
+const SLUG: &str = "System.Account.slug";
 
 async fn audit(env: &TestEnv) -> Audit {
     integrity::audit(&env.store, 3).await.expect("audit")
@@ -46,16 +49,6 @@ async fn repair(env: &TestEnv, before: &Audit) -> (RepairReport, Audit) {
     (report, audit(env).await)
 }
 
-async fn put(env: &TestEnv, item: Item) {
-    env.raw
-        .put_item()
-        .table_name(env.store.table())
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("put_item");
-}
-
 async fn delete(env: &TestEnv, pk: &str, sk: &str) {
     env.raw
         .delete_item()
@@ -77,11 +70,7 @@ async fn item(env: &TestEnv, pk: &str, sk: &str) -> Item {
 async fn edit(env: &TestEnv, pk: &str, sk: &str, f: impl FnOnce(&mut Item)) {
     let mut i = item(env, pk, sk).await;
     f(&mut i);
-    put(env, i).await;
-}
-
-fn n(v: i64) -> AV {
-    AV::N(v.to_string())
+    env.put_raw(i).await;
 }
 
 fn count(i: &Item, name: &str) -> i64 {
@@ -98,29 +87,6 @@ fn set(i: &Item, name: &str) -> Vec<String> {
     };
     v.sort();
     v
-}
-
-fn marker(key: &str, owner: &str) -> Item {
-    let constraint = {
-        let mut parts = key.split('#').skip(1);
-        format!(
-            "{}.{}",
-            parts.next().expect("type"),
-            parts.next().expect("constraint")
-        )
-    };
-    Item::from([
-        ("PK".to_string(), AV::S(key.into())),
-        ("SK".to_string(), AV::S(key.into())),
-        ("_type".to_string(), AV::S("UniqueKeyValue".into())),
-        ("_schemaVersion".to_string(), n(1)),
-        (
-            "_createdAt".to_string(),
-            AV::S("2026-11-25T09:00:00.123Z".into()),
-        ),
-        ("_ownerUrn".to_string(), AV::S(owner.into())),
-        ("_constraint".to_string(), AV::S(constraint)),
-    ])
 }
 
 /// A sample tree: 2 collections of 3 jobs, 2 labels (label 0 holds jobs 0 and 3, label 1
@@ -224,10 +190,11 @@ async fn dangling_markers_are_deleted() {
     let t = tree(&env).await;
     // Owner missing.
     let ghost_key = "unique#System.Account#slug#global#ghost";
-    put(&env, marker(ghost_key, GHOST)).await;
+    env.put_raw(marker(ghost_key, GHOST, SLUG)).await;
     // Owner present but not holding it.
     let unheld = "unique#System.Account#slug#global#unheld";
-    put(&env, marker(unheld, t.account.urn.as_str())).await;
+    env.put_raw(marker(unheld, t.account.urn.as_str(), SLUG))
+        .await;
 
     let a = audit(&env).await;
     assert_found(&a, FindingKind::DanglingMarker, ghost_key, "does not exist");
@@ -441,7 +408,7 @@ async fn an_orphaned_child_is_reported_and_never_deleted() {
     for j in &t.jobs[0..3] {
         assert!(env.raw_item(j.urn.as_str(), j.urn.as_str()).await.is_some());
         assert!(
-            env.raw_item(&col, &format!("child#{}", j.urn))
+            env.raw_item(&col, &child_sk(j.urn.as_str()))
                 .await
                 .is_some()
         );
@@ -472,7 +439,7 @@ async fn unrepairable_kinds_are_left_in_place_and_reported() {
         i.insert("_writeToken".into(), AV::N("7".into()));
     })
     .await;
-    delete(&env, &col, &format!("child#{job2}")).await;
+    delete(&env, &col, &child_sk(&job2)).await;
     let items: Vec<Item> = {
         let mut v = Vec::new();
         for u in [&job0, &job1, &job2] {
@@ -523,7 +490,7 @@ async fn repair_never_overwrites_a_change_made_after_the_audit() {
     let t = tree(&env).await;
     let account = t.account.urn.as_str().to_string();
     let ghost_key = "unique#System.Account#slug#global#ghost";
-    put(&env, marker(ghost_key, GHOST)).await;
+    env.put_raw(marker(ghost_key, GHOST, SLUG)).await;
     edit(&env, &account, &account, |i| {
         i.insert("_childCount".into(), n(99));
     })

@@ -3,17 +3,15 @@
 //! and the invariant; a cascade in progress (a fenced subtree) is tolerated only where the
 //! contract allows it.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
 use ddbrel_runtime::{AccountScoped, Child, Entity, Item, Root};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::invariants::{self, FindingKind, Violation};
+use ddbrel_tests::records::{
+    Resource, T1, child_sk, l, marker, member_sk, membership, n, parent_child, s, ss,
+};
 use serde::{Deserialize, Serialize};
-
-const T0: &str = "2026-11-25T09:00:00.123Z";
-const T1: &str = "2026-11-25T10:30:00.000Z";
 
 const ACCOUNT: &str = "urn:pp:System.Account::01955550-1a2b-7c3d-8e4f-5a6b7c8d9e0f";
 const JOBS: &str = "urn:pp:System.Account.JobCollection::01955552-7e10-7a41-9c02-3f5e6d7c8b9a";
@@ -30,111 +28,41 @@ fn email_key() -> String {
     format!("unique#System.Account.User#email#{ACCOUNT}#alice@example.com")
 }
 
-fn s(v: &str) -> AV {
-    AV::S(v.to_string())
-}
-fn n(v: i64) -> AV {
-    AV::N(v.to_string())
-}
-fn ss(v: &[&str]) -> AV {
-    AV::Ss(v.iter().map(|x| x.to_string()).collect())
-}
-fn l(v: &[&str]) -> AV {
-    AV::L(v.iter().map(|x| s(x)).collect())
+/// A Resource record of the running example, changed once since its creation, with one entity
+/// field.
+fn resource(urn: &str) -> Resource {
+    Resource::new(urn)
+        .updated(T1, 2)
+        .attr("name", s("some entity field"))
 }
 
-/// A Resource record (section 5.1). `parent` is `(parent URN, ancestors)`.
-fn resource(urn: &str, parent: Option<(&str, &[&str])>, account: Option<&str>) -> Item {
-    let resource_type = urn.split(':').nth(2).unwrap();
-    let mut item: Item = HashMap::from([
-        ("PK".to_string(), s(urn)),
-        ("SK".to_string(), s(urn)),
-        ("_type".to_string(), s("Resource")),
-        ("_schemaVersion".to_string(), n(1)),
-        ("_createdAt".to_string(), s(T0)),
-        ("_updatedAt".to_string(), s(T1)),
-        ("_resourceType".to_string(), s(resource_type)),
-        ("_version".to_string(), n(2)),
-        ("name".to_string(), s("some entity field")),
-    ]);
-    if let Some((p, ancestors)) = parent {
-        item.insert("_parentUrn".into(), s(p));
-        item.insert("_ancestors".into(), l(ancestors));
-    }
-    if let Some(a) = account {
-        item.insert("_accountUrn".into(), s(a));
-    }
-    item
-}
-
-/// A ParentChildRelationship record (section 5.2).
-fn parent_child(parent: &str, child: &str) -> Item {
-    HashMap::from([
-        ("PK".to_string(), s(parent)),
-        ("SK".to_string(), s(&format!("child#{child}"))),
-        ("GSI1PK".to_string(), s(child)),
-        ("GSI1SK".to_string(), s(&format!("parent#{parent}"))),
-        ("_type".to_string(), s("ParentChildRelationship")),
-        ("_schemaVersion".to_string(), n(1)),
-        ("_createdAt".to_string(), s(T0)),
-        ("_parentUrn".to_string(), s(parent)),
-        ("_childUrn".to_string(), s(child)),
-    ])
-}
-
-/// A CollectionMembershipRelationship record (section 5.3).
-fn membership(collection: &str, member: &str, conveys: bool) -> Item {
-    HashMap::from([
-        ("PK".to_string(), s(collection)),
-        ("SK".to_string(), s(&format!("member#{member}"))),
-        ("GSI1PK".to_string(), s(member)),
-        ("GSI1SK".to_string(), s(&format!("collection#{collection}"))),
-        ("_type".to_string(), s("CollectionMembershipRelationship")),
-        ("_schemaVersion".to_string(), n(1)),
-        ("_createdAt".to_string(), s(T1)),
-        ("_collectionUrn".to_string(), s(collection)),
-        ("_memberUrn".to_string(), s(member)),
-        ("_conveysAuthorization".to_string(), AV::Bool(conveys)),
-    ])
-}
-
-/// A UniqueKeyValue record (section 5.4).
-fn marker(key: &str, owner: &str, constraint: &str) -> Item {
-    HashMap::from([
-        ("PK".to_string(), s(key)),
-        ("SK".to_string(), s(key)),
-        ("_type".to_string(), s("UniqueKeyValue")),
-        ("_schemaVersion".to_string(), n(1)),
-        ("_createdAt".to_string(), s(T0)),
-        ("_ownerUrn".to_string(), s(owner)),
-        ("_constraint".to_string(), s(constraint)),
-    ])
+/// A resource whose parent is the account.
+fn in_account(urn: &str) -> Resource {
+    resource(urn).parent(ACCOUNT, [ACCOUNT]).account(ACCOUNT)
 }
 
 /// SCHEMA.md's running example: an Account with a unique slug; a JobCollection holding a Job;
 /// two Projects holding the Job (one conveying authorization, one not); a User with an email
 /// unique within the account.
 fn well_formed() -> Vec<Item> {
-    let mut account = resource(ACCOUNT, None, None);
-    account.insert("_uniqueKeys".into(), ss(&[SLUG_KEY]));
-    account.insert("_childCount".into(), n(4));
-    account.insert("slug".into(), s("acme"));
-
-    let mut jobs = resource(JOBS, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
-    jobs.insert("_childCount".into(), n(1));
-
-    let mut job = resource(JOB, Some((JOBS, &[ACCOUNT, JOBS])), Some(ACCOUNT));
-    job.insert("_memberOf".into(), ss(&[PROJECT, ARCHIVE]));
-    job.insert("_conveyingCollections".into(), ss(&[PROJECT]));
-
-    let mut project = resource(PROJECT, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
-    project.insert("_memberCount".into(), n(1));
-    let mut archive = resource(ARCHIVE, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
-    archive.insert("_memberCount".into(), n(1));
-
-    let mut user = resource(USER, Some((ACCOUNT, &[ACCOUNT])), Some(ACCOUNT));
-    user.insert("_uniqueKeys".into(), ss(&[&email_key()]));
-    user.insert("email".into(), s("Alice@Example.com"));
+    let account = resource(ACCOUNT)
+        .unique_keys([SLUG_KEY])
+        .child_count(4)
+        .attr("slug", s("acme"))
+        .build();
+    let jobs = in_account(JOBS).child_count(1).build();
+    let job = resource(JOB)
+        .parent(JOBS, [ACCOUNT, JOBS])
+        .account(ACCOUNT)
+        .member_of([PROJECT, ARCHIVE])
+        .conveying([PROJECT])
+        .build();
+    let project = in_account(PROJECT).member_count(1).build();
+    let archive = in_account(ARCHIVE).member_count(1).build();
+    let user = in_account(USER)
+        .unique_keys([email_key()])
+        .attr("email", s("Alice@Example.com"))
+        .build();
 
     vec![
         account,
@@ -181,13 +109,7 @@ fn remove(items: &mut Vec<Item>, pk: &str, sk: &str) {
 async fn load(items: Vec<Item>) -> TestEnv {
     let env = TestEnv::new().await;
     for item in items {
-        env.raw
-            .put_item()
-            .table_name(env.store.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("put_item");
+        env.put_raw(item).await;
     }
     env
 }
@@ -250,7 +172,7 @@ async fn a_well_formed_table_has_no_violations() {
 #[should_panic(expected = "invariant violation(s)")]
 async fn assert_ok_panics_listing_the_violations() {
     let mut items = well_formed();
-    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    remove(&mut items, JOBS, &child_sk(JOB));
     let env = load(items).await;
     invariants::assert_ok(&env).await;
 }
@@ -327,7 +249,7 @@ async fn marker_scoped_to_another_account() {
 #[tokio::test]
 async fn resource_missing_its_parent_record() {
     let mut items = well_formed();
-    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    remove(&mut items, JOBS, &child_sk(JOB));
     res(&mut items, JOBS).insert("_childCount".into(), n(0));
     let v = violations_of(items).await;
     assert_reported(&v, JOB, "I2", "no ParentChildRelationship record");
@@ -338,11 +260,12 @@ async fn resource_missing_its_parent_record() {
 async fn resource_whose_parent_is_missing() {
     let mut items = well_formed();
     let orphan = "urn:pp:System.Account.JobCollection.Job::0195555f-2222-7000-8000-000000000000";
-    items.push(resource(
-        orphan,
-        Some((GHOST, &[ACCOUNT, GHOST])),
-        Some(ACCOUNT),
-    ));
+    items.push(
+        resource(orphan)
+            .parent(GHOST, [ACCOUNT, GHOST])
+            .account(ACCOUNT)
+            .build(),
+    );
     let v = violations_of(items).await;
     assert_reported(&v, orphan, "I2", "does not exist");
     assert_reported(&v, orphan, "I2", "no ParentChildRelationship record");
@@ -369,7 +292,7 @@ async fn account_urn_on_a_root_or_a_marker() {
 #[tokio::test]
 async fn wrong_ancestors() {
     let mut items = well_formed();
-    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    res(&mut items, JOB).insert("_ancestors".into(), l([JOBS]));
     let v = violations_of(items).await;
     assert_reported(&v, JOB, "I3", "the parent's _ancestors + parent");
 }
@@ -378,7 +301,7 @@ async fn wrong_ancestors() {
 async fn member_of_mismatch() {
     // A collection listed without a membership record.
     let mut items = well_formed();
-    remove(&mut items, ARCHIVE, &format!("member#{JOB}"));
+    remove(&mut items, ARCHIVE, &member_sk(JOB));
     res(&mut items, ARCHIVE).insert("_memberCount".into(), n(0));
     let v = violations_of(items).await;
     assert_reported(&v, JOB, "I6", &format!("_memberOf lists [{ARCHIVE}]"));
@@ -386,7 +309,7 @@ async fn member_of_mismatch() {
 
     // A membership record the member does not list.
     let mut items = well_formed();
-    res(&mut items, JOB).insert("_memberOf".into(), ss(&[PROJECT]));
+    res(&mut items, JOB).insert("_memberOf".into(), ss([PROJECT]));
     let v = violations_of(items).await;
     assert_reported(&v, JOB, "I6", &format!("_memberOf lacks [{ARCHIVE}]"));
 }
@@ -394,7 +317,7 @@ async fn member_of_mismatch() {
 #[tokio::test]
 async fn conveying_collections_mismatch() {
     let mut items = well_formed();
-    find(&mut items, ARCHIVE, &format!("member#{JOB}"))
+    find(&mut items, ARCHIVE, &member_sk(JOB))
         .insert("_conveysAuthorization".into(), AV::Bool(true));
     let v = violations_of(items).await;
     assert_reported(
@@ -405,7 +328,7 @@ async fn conveying_collections_mismatch() {
     );
 
     let mut items = well_formed();
-    res(&mut items, JOB).insert("_conveyingCollections".into(), ss(&[PROJECT, JOBS]));
+    res(&mut items, JOB).insert("_conveyingCollections".into(), ss([PROJECT, JOBS]));
     let v = violations_of(items).await;
     assert_reported(&v, JOB, "I6", "are not in _memberOf");
 }
@@ -454,7 +377,7 @@ async fn common_attributes_and_formats() {
     res(&mut items, ARCHIVE).insert("_schemaVersion".into(), s("1"));
     find(&mut items, SLUG_KEY, SLUG_KEY).insert("_schemaVersion".into(), n(2));
     res(&mut items, JOBS).insert("_resourceType".into(), s("System.Account.Job"));
-    find(&mut items, ACCOUNT, &format!("child#{USER}"))
+    find(&mut items, ACCOUNT, &child_sk(USER))
         .insert("GSI1SK".into(), s(&format!("parent#{JOBS}")));
     res(&mut items, JOB).insert("_bogus".into(), s("x"));
     res(&mut items, JOB).insert("_version".into(), n(0));
@@ -491,7 +414,7 @@ async fn mixed_declarations_within_one_type() {
     let mut items = well_formed();
     // A second Project without _accountUrn.
     let p3 = "urn:pp:System.Account.Project::0195555f-3333-7000-8000-000000000000";
-    items.push(resource(p3, Some((ACCOUNT, &[ACCOUNT])), None));
+    items.push(resource(p3).parent(ACCOUNT, [ACCOUNT]).build());
     items.push(parent_child(ACCOUNT, p3));
     res(&mut items, ACCOUNT).insert("_childCount".into(), n(5));
     let v = violations_of(items).await;
@@ -547,7 +470,7 @@ fn kinds_and_what_repair_would_do() {
     expect(items, JOB, ParentRelationship, false);
 
     let mut items = well_formed();
-    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    remove(&mut items, JOBS, &child_sk(JOB));
     expect(items, JOB, ParentRelationship, false);
 
     let mut items = well_formed();
@@ -560,7 +483,7 @@ fn kinds_and_what_repair_would_do() {
 
     // Two resources list one value: left for a person.
     let mut items = well_formed();
-    res(&mut items, JOBS).insert("_uniqueKeys".into(), ss(&[&email_key()]));
+    res(&mut items, JOBS).insert("_uniqueKeys".into(), ss([email_key()]));
     expect(items, JOBS, ContestedMarker, false);
 
     let mut items = well_formed();
@@ -568,11 +491,11 @@ fn kinds_and_what_repair_would_do() {
     expect(items, JOB, AccountMismatch, false);
 
     let mut items = well_formed();
-    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    res(&mut items, JOB).insert("_ancestors".into(), l([JOBS]));
     expect(items, JOB, Ancestors, false);
 
     let mut items = well_formed();
-    res(&mut items, JOB).insert("_memberOf".into(), ss(&[PROJECT]));
+    res(&mut items, JOB).insert("_memberOf".into(), ss([PROJECT]));
     expect(items, JOB, MembershipMismatch, true);
 
     let mut items = well_formed();
@@ -599,8 +522,8 @@ fn kinds_and_what_repair_would_do() {
 fn mid_cascade() -> Vec<Item> {
     let mut items = well_formed();
     res(&mut items, JOBS).insert("_deleting".into(), s(T1));
-    remove(&mut items, PROJECT, &format!("member#{JOB}"));
-    remove(&mut items, ARCHIVE, &format!("member#{JOB}"));
+    remove(&mut items, PROJECT, &member_sk(JOB));
+    remove(&mut items, ARCHIVE, &member_sk(JOB));
     res(&mut items, PROJECT).insert("_memberCount".into(), n(0));
     res(&mut items, ARCHIVE).insert("_memberCount".into(), n(0));
     items
@@ -621,7 +544,7 @@ async fn a_fenced_subtree_may_be_half_deleted() {
     // The job's record is gone too; the fenced root's count is stale.
     let mut items = mid_cascade();
     remove(&mut items, JOB, JOB);
-    remove(&mut items, JOBS, &format!("child#{JOB}"));
+    remove(&mut items, JOBS, &child_sk(JOB));
     let v = beside_the_fence(violations_of(items).await, &[JOBS]);
     assert!(v.is_empty(), "{}", render(&v));
 
@@ -652,7 +575,7 @@ async fn a_fence_excuses_nothing_outside_its_subtree_nor_any_layout_rule() {
     // owner; a count is never below the records.
     let mut items = mid_cascade();
     res(&mut items, JOB).insert("_accountUrn".into(), s(JOBS));
-    res(&mut items, JOB).insert("_ancestors".into(), l(&[JOBS]));
+    res(&mut items, JOB).insert("_ancestors".into(), l([JOBS]));
     res(&mut items, JOBS).insert("_childCount".into(), n(0));
     res(&mut items, JOBS).insert("_deleting".into(), s("yesterday"));
     items.push(marker(

@@ -257,13 +257,7 @@ async fn items_that_do_not_decode_are_errors_naming_the_key() {
                 Some(v) => item.insert(attr.to_string(), v),
                 None => item.remove(attr),
             };
-            env.raw
-                .put_item()
-                .table_name(env.store.table())
-                .set_item(Some(item))
-                .send()
-                .await
-                .unwrap();
+            env.put_raw(item).await;
         }
     };
     // Wrong type of an entity field.
@@ -456,13 +450,7 @@ async fn an_identical_create_by_another_writer_is_not_taken_for_ours() {
             (k, value)
         })
         .collect();
-    env.raw
-        .put_item()
-        .table_name(env.store.table())
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
+    env.put_raw(item).await;
     held.release();
 
     match task.await.unwrap() {
