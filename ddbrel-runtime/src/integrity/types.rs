@@ -1,0 +1,66 @@
+//! One type, one declaration (I2, I5).
+
+use std::collections::BTreeMap;
+
+use super::FindingKind;
+use super::read::Checker;
+use super::records::{Table, list};
+
+impl Checker {
+    pub(super) fn type_consistency(&mut self, t: &Table) {
+        #[derive(Default)]
+        struct Seen<'a> {
+            with_parent: Vec<&'a str>,
+            without_parent: Vec<&'a str>,
+            parent_types: BTreeMap<&'a str, &'a str>,
+            with_account: Vec<&'a str>,
+            without_account: Vec<&'a str>,
+        }
+        let mut types: BTreeMap<&str, Seen> = BTreeMap::new();
+        for r in t.resources.values() {
+            let seen = types.entry(r.urn.resource_type()).or_default();
+            match &r.parent {
+                Some(p) => {
+                    seen.with_parent.push(&r.key);
+                    seen.parent_types.entry(p.resource_type()).or_insert(&r.key);
+                }
+                None => seen.without_parent.push(&r.key),
+            }
+            if r.account.is_some() {
+                seen.with_account.push(&r.key);
+            } else {
+                seen.without_account.push(&r.key);
+            }
+        }
+        for (rt, seen) in types {
+            let key = format!("type {rt}");
+            if let (Some(a), Some(b)) = (seen.with_parent.first(), seen.without_parent.first()) {
+                self.push(
+                    FindingKind::ParentRelationship,
+                    "I2",
+                    &key,
+                    format!("some resources have a parent ({a}), others none ({b})"),
+                );
+            }
+            if seen.parent_types.len() > 1 {
+                self.push(
+                    FindingKind::ParentRelationship,
+                    "I2",
+                    &key,
+                    format!(
+                        "parents of several types: {}",
+                        list(seen.parent_types.iter().map(|(t, k)| format!("{t} ({k})")))
+                    ),
+                );
+            }
+            if let (Some(a), Some(b)) = (seen.with_account.first(), seen.without_account.first()) {
+                self.push(
+                    FindingKind::AccountMismatch,
+                    "I5",
+                    &key,
+                    format!("some resources have _accountUrn ({a}), others none ({b})"),
+                );
+            }
+        }
+    }
+}
