@@ -90,7 +90,11 @@
 //! more than one resource, account mismatches, wrong `_ancestors`, and records that do not
 //! follow the layout of SCHEMA.md.
 
+mod accounts;
+mod counts;
 mod cross;
+mod fence;
+mod markers;
 mod members;
 mod parse;
 mod read;

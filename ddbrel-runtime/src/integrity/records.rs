@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
 use crate::schema::{GSI1PK, GSI1SK, PK, SK, UNIQUE_PREFIX, attr};
-use crate::unique::MAX_MARKER_KEY_BYTES;
 use crate::urn::AnyUrn;
 
 #[derive(Debug)]
@@ -73,22 +72,6 @@ pub(super) struct Table {
     pub(super) parent_child: Vec<ParentChild>,
     pub(super) memberships: Vec<Membership>,
     pub(super) markers: BTreeMap<String, Marker>,
-}
-
-impl Table {
-    /// URNs of the resources that carry `_deleting`.
-    pub(super) fn fences(&self) -> BTreeSet<&AnyUrn> {
-        self.resources
-            .values()
-            .filter(|r| r.deleting.is_some())
-            .map(|r| &r.urn)
-            .collect()
-    }
-}
-
-/// Whether a resource is in a fenced subtree: it, or one of its ancestors, carries `_deleting`.
-pub(super) fn fenced(r: &Resource, fences: &BTreeSet<&AnyUrn>) -> bool {
-    fences.contains(&r.urn) || r.ancestors().iter().any(|a| fences.contains(a))
 }
 
 pub(super) const RESOURCE_ATTRS: &[&str] = &[
@@ -180,14 +163,4 @@ pub(super) fn split_marker_key(key: &str) -> Option<(&str, &str, &str)> {
         return None;
     }
     Some((resource_type, constraint, scope))
-}
-
-/// Whether a marker key's type and scope fit a resource as its owner.
-pub(super) fn key_fits(key: &str, r: &Resource) -> Option<String> {
-    let (resource_type, constraint, scope) = split_marker_key(key)?;
-    let scope_ok = scope == "global"
-        || r.account.as_ref().is_some_and(|a| a.as_str() == scope)
-        || r.parent.as_ref().is_some_and(|p| p.as_str() == scope);
-    (resource_type == r.urn.resource_type() && scope_ok && key.len() <= MAX_MARKER_KEY_BYTES)
-        .then(|| format!("{resource_type}.{constraint}"))
 }
