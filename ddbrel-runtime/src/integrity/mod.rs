@@ -94,6 +94,7 @@ mod accounts;
 mod counts;
 mod cross;
 mod fence;
+mod fix;
 mod markers;
 mod members;
 mod parse;
