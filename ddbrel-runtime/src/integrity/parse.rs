@@ -79,14 +79,55 @@ impl Checker {
         }
     }
 
-    pub(super) fn resource(
+    /// Pass 1 for a Resource record (section 5.1): its own layout and the checks it can make
+    /// alone; then into the table.
+    fn resource(
         &mut self,
         key: &str,
         item: &Item,
         created: Option<jiff::Timestamp>,
         table: &mut Table,
     ) {
-        use FindingKind::{AccountMismatch, Ancestors, ParentRelationship, Schema};
+        let urn = self.resource_layout(key, item, created);
+        let deleting = self.deleting(key, item);
+        let parent = self.opt_urn(key, item, attr::PARENT_URN);
+        let ancestors = self.ancestors(key, item);
+        self.parent_shape(key, urn.as_ref(), parent.as_ref(), ancestors.as_deref());
+        let account = self.resource_account(key, item, urn.as_ref());
+        let unique_keys: BTreeSet<String> =
+            self.ss(key, item, attr::UNIQUE_KEYS).into_iter().collect();
+        let member_of = self.urn_set(key, item, attr::MEMBER_OF);
+        let conveying = self.urn_set(key, item, attr::CONVEYING_COLLECTIONS);
+        let child_count = self.count(key, item, attr::CHILD_COUNT);
+        let member_count = self.count(key, item, attr::MEMBER_COUNT);
+        let Some(urn) = urn else { return };
+        table.resources.insert(
+            urn.clone(),
+            Resource {
+                key: key.to_string(),
+                urn,
+                parent,
+                ancestors,
+                account,
+                unique_keys,
+                member_of,
+                conveying,
+                child_count,
+                member_count,
+                deleting,
+            },
+        );
+    }
+
+    /// The common attributes of a Resource record, I7 and I8: `PK = SK`, no GSI keys,
+    /// `_resourceType` the URN's, `_version >= 1`, `_createdAt <= _updatedAt`. Returns the URN.
+    fn resource_layout(
+        &mut self,
+        key: &str,
+        item: &Item,
+        created: Option<jiff::Timestamp>,
+    ) -> Option<AnyUrn> {
+        use FindingKind::Schema;
         self.known_attributes(key, item, RESOURCE_ATTRS, true);
         let (pk, sk) = (text(item, PK), text(item, SK));
         if pk != sk {
@@ -139,9 +180,14 @@ impl Checker {
                 format!("_createdAt {c} is after _updatedAt {u}"),
             );
         }
+        urn
+    }
+
+    /// `_writeToken` and `_deleting` (section 5.1): `_deleting` as read, when present.
+    fn deleting(&mut self, key: &str, item: &Item) -> Option<String> {
         // `_writeToken`, when present, is a non-empty string (section 5.1).
         self.opt_s(key, item, attr::WRITE_TOKEN);
-        let deleting = match self.opt_s(key, item, attr::DELETING) {
+        match self.opt_s(key, item, attr::DELETING) {
             Some(s) => {
                 self.timestamp(key, attr::DELETING, s);
                 Some(s.to_string())
@@ -149,10 +195,12 @@ impl Checker {
             None => item
                 .contains_key(attr::DELETING)
                 .then(|| "an unreadable time".to_string()),
-        };
+        }
+    }
 
-        let parent = self.opt_urn(key, item, attr::PARENT_URN);
-        let ancestors = match item.get(attr::ANCESTORS) {
+    /// `_ancestors`, a list of URNs; `None` when absent or not a list.
+    fn ancestors(&mut self, key: &str, item: &Item) -> Option<Vec<AnyUrn>> {
+        match item.get(attr::ANCESTORS) {
             None => None,
             Some(AttributeValue::L(list)) => {
                 let mut out = Vec::new();
@@ -174,8 +222,20 @@ impl Checker {
                 self.layout(key, format!("_ancestors is {}, not L", describe(other)));
                 None
             }
-        };
-        match (&parent, &ancestors) {
+        }
+    }
+
+    /// `_parentUrn` and `_ancestors` both present or both absent (I2); `_ancestors` ending with
+    /// the parent, without repeats, without the resource itself (I3).
+    fn parent_shape(
+        &mut self,
+        key: &str,
+        urn: Option<&AnyUrn>,
+        parent: Option<&AnyUrn>,
+        ancestors: Option<&[AnyUrn]>,
+    ) {
+        use FindingKind::{Ancestors, ParentRelationship};
+        match (parent, ancestors) {
             (Some(_), None) => {
                 self.push(
                     ParentRelationship,
@@ -210,7 +270,7 @@ impl Checker {
                         format!("_ancestors {} repeats a URN", list(a)),
                     );
                 }
-                if let Some(u) = &urn
+                if let Some(u) = urn
                     && a.contains(u)
                 {
                     self.push(
@@ -223,6 +283,11 @@ impl Checker {
             }
             (None, None) => {}
         }
+    }
+
+    /// `_accountUrn` (I5): only on resources with a parent, and not the resource itself.
+    fn resource_account(&mut self, key: &str, item: &Item, urn: Option<&AnyUrn>) -> Option<AnyUrn> {
+        use FindingKind::AccountMismatch;
         let account = self.opt_urn(key, item, attr::ACCOUNT_URN);
         if account.is_some() && item.get(attr::PARENT_URN).is_none() {
             self.push(
@@ -232,7 +297,7 @@ impl Checker {
                 "has _accountUrn but no parent (an account-scoped type declares a parent)",
             );
         }
-        if let (Some(a), Some(u)) = (&account, &urn)
+        if let (Some(a), Some(u)) = (&account, urn)
             && a == u
         {
             self.push(
@@ -242,29 +307,7 @@ impl Checker {
                 "_accountUrn is the resource itself",
             );
         }
-        let unique_keys: BTreeSet<String> =
-            self.ss(key, item, attr::UNIQUE_KEYS).into_iter().collect();
-        let member_of = self.urn_set(key, item, attr::MEMBER_OF);
-        let conveying = self.urn_set(key, item, attr::CONVEYING_COLLECTIONS);
-        let child_count = self.count(key, item, attr::CHILD_COUNT);
-        let member_count = self.count(key, item, attr::MEMBER_COUNT);
-        let Some(urn) = urn else { return };
-        table.resources.insert(
-            urn.clone(),
-            Resource {
-                key: key.to_string(),
-                urn,
-                parent,
-                ancestors,
-                account,
-                unique_keys,
-                member_of,
-                conveying,
-                child_count,
-                member_count,
-                deleting,
-            },
-        );
+        account
     }
 
     /// The common layout of both relationship records: `PK` = `from`, `SK` = `sk_prefix` + to,
