@@ -89,6 +89,28 @@
 //! resource missing its parent relationship while the parent exists, a marker value claimed by
 //! more than one resource, account mismatches, wrong `_ancestors`, and records that do not
 //! follow the layout of SCHEMA.md.
+//!
+//! # Where the code is
+//!
+//! - `mod.rs`: the public API ([`audit`], [`check_items`], [`repair`], [`Audit`],
+//!   [`Finding`], [`FindingKind`], [`RepairReport`]).
+//! - `scan.rs`: the parallel, strongly consistent Scan of [`audit`].
+//! - `records.rs`: the records as parsed ([`Table`] of resources, parent-child records,
+//!   memberships, markers) and small helpers.
+//! - `read.rs`: the checker and its attribute readers (each reports what is wrong).
+//! - `parse.rs`: pass 1, each record on its own (sections 4 to 6, I7, I8, and the parts of
+//!   I2, I3, I5 a record can check alone).
+//! - `cross.rs`: pass 2, the lookups the rules share and the order they run in; one file per
+//!   invariant group:
+//!   - `fence.rs`: the deletion fence of section 7 and the unfinished cascade;
+//!   - `tree.rs`: I1 and I2 for parent-child records, I2 and I3 for resources;
+//!   - `accounts.rs`: I5 against the parent and the ancestors;
+//!   - `markers.rs`: I4, uniqueness markers and their owners;
+//!   - `members.rs`: I1 for membership records, I6 for the membership sets;
+//!   - `counts.rs`: I9, `_childCount` and `_memberCount`;
+//!   - `types.rs`: resources of one type agree on their declaration (I2, I5).
+//! - `repair.rs`: the repair actions, one function each; `fix.rs`: the conditioned
+//!   transaction they are built with.
 
 mod accounts;
 mod counts;

@@ -1,4 +1,15 @@
-//! Pass 1: each record on its own, parsed into the [`Table`].
+//! Pass 1: each record on its own, checked against its layout (SCHEMA.md sections 4 to 6) and
+//! parsed into the [`Table`]. Rules a record can check alone are here:
+//!
+//! - every record: `PK`, `SK`, `_type`, `_schemaVersion`, `_createdAt`; index keys never NULL
+//!   or empty (**I7**);
+//! - Resource: `PK = SK`, `_resourceType`, `_version >= 1`, `_createdAt <= _updatedAt` (**I8**),
+//!   no GSI keys (**I7**), `_parentUrn`/`_ancestors` together (**I2**) and well-formed
+//!   (**I3**), `_accountUrn` only with a parent (**I5**);
+//! - relationship records: keys, GSI keys and URN attributes agree (sections 5.2, 5.3), no
+//!   `_accountUrn` (**I5**);
+//! - UniqueKeyValue: `PK = SK` (**I8**), the key's encoding and `_constraint` (**I4**, section
+//!   6), no GSI keys (**I7**), no `_accountUrn` (**I5**).
 
 use std::collections::BTreeSet;
 
@@ -20,8 +31,7 @@ use crate::unique::MAX_MARKER_KEY_BYTES;
 use crate::urn::AnyUrn;
 
 impl Checker {
-    // --- pass 1: each record on its own ---
-
+    /// Pass 1 for one record: the attributes common to every record, then those of its type.
     pub(super) fn record(&mut self, item: &Item, table: &mut Table) {
         let key = key_of(item);
         let (Some(_), Some(_)) = (self.req_s(&key, item, PK), self.req_s(&key, item, SK)) else {
@@ -312,7 +322,7 @@ impl Checker {
 
     /// The common layout of both relationship records: `PK` = `from`, `SK` = `sk_prefix` + to,
     /// `GSI1PK` = to, `GSI1SK` = `gsi_prefix` + from, and the two URN attributes.
-    pub(super) fn relationship(
+    fn relationship(
         &mut self,
         key: &str,
         item: &Item,
@@ -369,7 +379,8 @@ impl Checker {
         Some((from, to))
     }
 
-    pub(super) fn parent_child(&mut self, key: &str, item: &Item, table: &mut Table) {
+    /// Pass 1 for a ParentChildRelationship record (section 5.2).
+    fn parent_child(&mut self, key: &str, item: &Item, table: &mut Table) {
         self.known_attributes(key, item, PARENT_CHILD_ATTRS, false);
         if let Some((parent, child)) = self.relationship(
             key,
@@ -387,7 +398,8 @@ impl Checker {
         }
     }
 
-    pub(super) fn membership(&mut self, key: &str, item: &Item, table: &mut Table) {
+    /// Pass 1 for a CollectionMembershipRelationship record (section 5.3).
+    fn membership(&mut self, key: &str, item: &Item, table: &mut Table) {
         self.known_attributes(key, item, MEMBERSHIP_ATTRS, false);
         let conveys = match item.get(attr::CONVEYS_AUTHORIZATION) {
             Some(AttributeValue::Bool(b)) => Some(*b),
@@ -420,7 +432,8 @@ impl Checker {
         }
     }
 
-    pub(super) fn marker(&mut self, key: &str, item: &Item, table: &mut Table) {
+    /// Pass 1 for a UniqueKeyValue record (sections 5.4 and 6).
+    fn marker(&mut self, key: &str, item: &Item, table: &mut Table) {
         use FindingKind::Schema;
         self.known_attributes(key, item, MARKER_ATTRS, false);
         for name in [GSI1PK, GSI1SK] {

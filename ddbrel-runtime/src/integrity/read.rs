@@ -12,12 +12,15 @@ use crate::Item;
 use crate::schema::{GSI1PK, GSI1SK, PK, SK, attr};
 use crate::urn::AnyUrn;
 
+/// Collects the findings of both passes.
 #[derive(Default)]
 pub(super) struct Checker {
+    /// The findings so far, in the order found.
     pub(super) out: Vec<Finding>,
 }
 
 impl Checker {
+    /// Reports a finding with no automatic fix.
     pub(super) fn push(
         &mut self,
         kind: FindingKind,
@@ -28,6 +31,7 @@ impl Checker {
         self.push_fix(kind, invariant, key, message, Vec::new());
     }
 
+    /// Reports a finding that [`super::repair()`] fixes with `actions`.
     pub(super) fn push_fix(
         &mut self,
         kind: FindingKind,
@@ -68,12 +72,7 @@ impl Checker {
         item.get(name).and_then(|v| self.s_value(key, name, v))
     }
 
-    pub(super) fn s_value<'a>(
-        &mut self,
-        key: &str,
-        name: &str,
-        v: &'a AttributeValue,
-    ) -> Option<&'a str> {
+    fn s_value<'a>(&mut self, key: &str, name: &str, v: &'a AttributeValue) -> Option<&'a str> {
         match v {
             AttributeValue::S(s) if !s.is_empty() => Some(s),
             AttributeValue::S(_) => {
@@ -90,6 +89,7 @@ impl Checker {
         }
     }
 
+    /// A URN; `what` names the attribute in the message.
     pub(super) fn urn(&mut self, key: &str, what: &str, s: &str) -> Option<AnyUrn> {
         match AnyUrn::parse(s) {
             Ok(u) => Some(u),
@@ -121,7 +121,7 @@ impl Checker {
         }
     }
 
-    pub(super) fn n_value(&mut self, key: &str, name: &str, v: &AttributeValue) -> Option<i128> {
+    fn n_value(&mut self, key: &str, name: &str, v: &AttributeValue) -> Option<i128> {
         match v {
             AttributeValue::N(n) => match n.parse::<i128>() {
                 Ok(n) => Some(n),
@@ -204,6 +204,7 @@ impl Checker {
         }
     }
 
+    /// An optional string set of URNs.
     pub(super) fn urn_set(&mut self, key: &str, item: &Item, name: &str) -> BTreeSet<AnyUrn> {
         self.ss(key, item, name)
             .iter()
@@ -211,6 +212,8 @@ impl Checker {
             .collect()
     }
 
+    /// Reports reserved attributes (and, on records without entity fields, any attribute)
+    /// that `known` does not list.
     pub(super) fn known_attributes(
         &mut self,
         key: &str,

@@ -1,4 +1,8 @@
-//! One type, one declaration (I2, I5).
+//! One type, one declaration. A resource type declares once whether it has a parent, of which
+//! type (**I2**: "resources of root types have none of these", "the parent is of the declared
+//! parent type"), and whether it is account-scoped (**I5**). The integrity check knows no Rust
+//! types, so it asks that all resources of one `_resourceType` agree; a disagreement is
+//! reported once, on the key `type {resourceType}`.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +11,7 @@ use super::read::Checker;
 use super::records::{Table, list};
 
 impl Checker {
+    /// I2 and I5 across all resources of each type.
     pub(super) fn type_consistency(&mut self, t: &Table) {
         #[derive(Default)]
         struct Seen<'a> {
