@@ -1,6 +1,7 @@
 //! Every rule an entity declaration must follow, each reported at the token that breaks it
 //! and saying what to write instead.
 
+use ddbrel_grammar::{validate_domain, validate_resource_type};
 use quote::ToTokens;
 use syn::{GenericParam, Path};
 
@@ -8,8 +9,7 @@ use crate::ast::{Container, Field, NameSource};
 use crate::attr::Scope;
 use crate::ctxt::Ctxt;
 
-/// The default URN domain.
-pub const DEFAULT_DOMAIN: &str = "pp";
+pub use ddbrel_grammar::DEFAULT_DOMAIN;
 
 /// Attribute names of the table's keys, which fields cannot use.
 const KEY_ATTRIBUTES: &[&str] = &["PK", "SK", "GSI1PK", "GSI1SK"];
@@ -114,7 +114,7 @@ fn check_urn(cx: &Ctxt, cont: &Container) {
         ),
         Some(lit) => {
             let value = lit.value();
-            if let Err(problem) = resource_type_problem(&value) {
+            if let Err(problem) = validate_resource_type(&value) {
                 let fix = match suggest_resource_type(&value) {
                     Some(fixed) => format!("write `#[urn(type = \"{fixed}\")]`"),
                     None => "write e.g. `#[urn(type = \"System.Account.Job\")]`".to_string(),
@@ -130,7 +130,7 @@ fn check_urn(cx: &Ctxt, cont: &Container) {
     }
     if let Some(lit) = &urn.domain {
         let value = lit.value();
-        if let Err(problem) = domain_problem(&value) {
+        if let Err(problem) = validate_domain(&value) {
             let fix = match suggest_domain(&value) {
                 Some(fixed) => format!("write `domain = \"{fixed}\"`"),
                 None => format!("write e.g. `domain = \"{DEFAULT_DOMAIN}\"`"),
@@ -159,7 +159,7 @@ fn check_version(cx: &Ctxt, cont: &Container) {
 /// The URN type's segments, when it is valid.
 pub fn segments(cont: &Container) -> Option<Vec<String>> {
     let value = cont.attrs.urn.as_ref()?.resource_type.as_ref()?.value();
-    resource_type_problem(&value).ok()?;
+    validate_resource_type(&value).ok()?;
     Some(value.split('.').map(str::to_string).collect())
 }
 
@@ -432,29 +432,6 @@ fn check_collection(cx: &Ctxt, cont: &Container) {
     }
 }
 
-/// Why `value` is not a URN resource type (the same rules as `ddbrel_runtime::urn`).
-pub fn resource_type_problem(value: &str) -> Result<(), String> {
-    if value.is_empty() {
-        return Err("it is empty".into());
-    }
-    for (i, segment) in value.split('.').enumerate() {
-        let Some(first) = segment.chars().next() else {
-            return Err(format!("segment {} is empty", i + 1));
-        };
-        if !first.is_ascii_uppercase() {
-            return Err(format!(
-                "segment {segment:?} must start with an uppercase letter A-Z"
-            ));
-        }
-        if let Some(c) = segment.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return Err(format!(
-                "segment {segment:?} may hold only A-Z, a-z and 0-9, found {c:?}"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// A valid resource type close to `value`, if one can be made.
 fn suggest_resource_type(value: &str) -> Option<String> {
     let segments: Vec<String> = value
@@ -478,32 +455,7 @@ fn suggest_resource_type(value: &str) -> Option<String> {
         .filter(|segment| !segment.is_empty())
         .collect();
     let fixed = segments.join(".");
-    (fixed != value && resource_type_problem(&fixed).is_ok()).then_some(fixed)
-}
-
-/// Why `value` is not a URN domain (the same rules as `ddbrel_runtime::urn`).
-pub fn domain_problem(value: &str) -> Result<(), String> {
-    let Some(first) = value.chars().next() else {
-        return Err("it is empty".into());
-    };
-    if !first.is_ascii_lowercase() {
-        return Err(format!(
-            "it must start with a lowercase letter, found {first:?}"
-        ));
-    }
-    if value.len() > 32 {
-        return Err(format!(
-            "it is {} characters long, at most 32 are allowed",
-            value.chars().count()
-        ));
-    }
-    if let Some(c) = value
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(format!("it holds {c:?}"));
-    }
-    Ok(())
+    (fixed != value && validate_resource_type(&fixed).is_ok()).then_some(fixed)
 }
 
 /// A valid domain close to `value`, if one can be made.
@@ -519,7 +471,7 @@ fn suggest_domain(value: &str) -> Option<String> {
         .skip_while(|c| !c.is_ascii_lowercase())
         .collect();
     fixed.truncate(32);
-    (fixed != value && domain_problem(&fixed).is_ok()).then_some(fixed)
+    (fixed != value && validate_domain(&fixed).is_ok()).then_some(fixed)
 }
 
 /// Whether `name` matches `[a-z][a-z0-9_]*`.
@@ -561,12 +513,6 @@ mod tests {
 
     #[test]
     fn resource_types() {
-        assert!(resource_type_problem("System.Account.JobCollection.Job").is_ok());
-        assert!(resource_type_problem("System").is_ok());
-        assert!(resource_type_problem("").is_err());
-        assert!(resource_type_problem("System..Job").is_err());
-        assert!(resource_type_problem("system.Job").is_err());
-        assert!(resource_type_problem("System.Job_2").is_err());
         assert_eq!(
             suggest_resource_type("system.account.job_collection").as_deref(),
             Some("System.Account.JobCollection")
@@ -576,12 +522,6 @@ mod tests {
 
     #[test]
     fn domains() {
-        assert!(domain_problem("pp").is_ok());
-        assert!(domain_problem("a-1").is_ok());
-        assert!(domain_problem("PP").is_err());
-        assert!(domain_problem("1a").is_err());
-        assert!(domain_problem(&"a".repeat(33)).is_err());
-        assert!(domain_problem(&"a".repeat(32)).is_ok());
         assert_eq!(suggest_domain("My_Domain").as_deref(), Some("my-domain"));
     }
 
