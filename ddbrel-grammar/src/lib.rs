@@ -10,6 +10,7 @@
 //! `ddbrel_runtime::urn`, which re-exports everything here.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::fmt;
 

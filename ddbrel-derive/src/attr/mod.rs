@@ -56,6 +56,7 @@ pub struct Field {
 }
 
 impl Container {
+    /// Reads the struct's attributes, recording every mistake in `cx`.
     pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Container {
         let mut urn = Once::new(
             cx,
@@ -131,6 +132,7 @@ impl Container {
 }
 
 impl Field {
+    /// Reads a field's attributes, recording every mistake in `cx`.
     pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Field {
         let mut unique = Vec::new();
         let mut serde = SerdeField::default();

@@ -10,8 +10,11 @@ use crate::ctxt::Ctxt;
 /// Where a unique value must be unique.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
+    /// Across the table.
     Global,
+    /// Within the resource's account.
     Account,
+    /// Among the children of the resource's parent.
     Parent,
 }
 
