@@ -78,6 +78,7 @@ pub struct Constraint {
 }
 
 impl<'a> Container<'a> {
+    /// Reads the derive input, recording every mistake in `cx`.
     pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Container<'a> {
         let attrs = attr::Container::from_ast(cx, &input.attrs);
         let ident = &input.ident;

@@ -7,14 +7,19 @@
 //! the inherent URN and lookup functions. The attributes are documented on the re-export,
 //! `ddbrel_runtime::Entity`.
 //!
-//! Layout: [`attr`] reads attributes, [`ast`] is what was parsed, [`valid`] holds the rules,
-//! [`expand`] generates code; [`ctxt`] collects errors.
+//! Layout: [`attr`] reads attributes, [`ast`] is what was parsed, [`prop`] the facts derived
+//! from it, [`valid`] holds the rules, [`expand`] and [`inherent`] generate code, and
+//! [`fallback`] generates the errors with stub impls when a rule is broken (so that each
+//! mistake is reported once); [`ctxt`] collects errors.
 
 mod ast;
 mod attr;
 mod case;
 mod ctxt;
 mod expand;
+mod fallback;
+mod inherent;
+mod prop;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -64,7 +69,5 @@ use syn::{DeriveInput, parse_macro_input};
 )]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::derive(&input).into()
 }

@@ -18,134 +18,12 @@ use uuid::Uuid;
 
 use crate::entity::Entity;
 
-/// The default URN domain.
-pub const DEFAULT_DOMAIN: &str = "pp";
-
-/// The longest URN, in bytes: the longest key that embeds one is `GSI1SK` =
-/// `collection#` + URN, and a sort key holds at most 1024 bytes.
-pub const MAX_URN_BYTES: usize = 1024 - "collection#".len();
-
-/// Which part of a URN is wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UrnPart {
-    /// The text as a whole: empty, non-ASCII, whitespace, or the `:` structure.
-    Structure,
-    /// The `urn:` prefix.
-    Scheme,
-    /// The domain.
-    Domain,
-    /// The resource type.
-    ResourceType,
-    /// The resource id (the UUID).
-    ResourceId,
-}
-
-impl fmt::Display for UrnPart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UrnPart::Structure => "structure",
-            UrnPart::Scheme => "scheme",
-            UrnPart::Domain => "domain",
-            UrnPart::ResourceType => "resource type",
-            UrnPart::ResourceId => "resource id",
-        })
-    }
-}
-
-/// A URN was rejected: [`UrnError::part`] says which part, the message says why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid URN {input:?}: {part}: {reason}")]
-pub struct UrnError {
-    input: String,
-    part: UrnPart,
-    reason: String,
-}
-
-impl UrnError {
-    fn new(input: &str, part: UrnPart, reason: impl Into<String>) -> Self {
-        // Keep messages readable when someone passes a megabyte of text.
-        let input = if input.len() > 200 {
-            let mut end = 200;
-            while !input.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!("{}…", &input[..end])
-        } else {
-            input.to_string()
-        };
-        UrnError {
-            input,
-            part,
-            reason: reason.into(),
-        }
-    }
-    /// The part of the URN that is wrong.
-    pub fn part(&self) -> UrnPart {
-        self.part
-    }
-    /// Why it is wrong.
-    pub fn reason(&self) -> &str {
-        &self.reason
-    }
-    /// The rejected input (cut to 200 bytes).
-    pub fn input(&self) -> &str {
-        &self.input
-    }
-}
-
-/// Checks a domain: `[a-z][a-z0-9-]{0,31}`.
-pub fn validate_domain(domain: &str) -> Result<(), String> {
-    let bytes = domain.as_bytes();
-    match bytes.first() {
-        None => return Err("empty domain".into()),
-        Some(b) if !b.is_ascii_lowercase() => {
-            return Err(format!(
-                "domain must start with a lowercase letter, found {:?}",
-                first_char(domain)
-            ));
-        }
-        _ => {}
-    }
-    if bytes.len() > 32 {
-        return Err(format!(
-            "domain is {} characters, at most 32 allowed",
-            domain.chars().count()
-        ));
-    }
-    if let Some(c) = domain
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(format!(
-            "domain may hold only a-z, 0-9 and `-`, found {c:?}"
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a resource type: dot-separated PascalCase segments `[A-Z][A-Za-z0-9]*`.
-pub fn validate_resource_type(resource_type: &str) -> Result<(), String> {
-    if resource_type.is_empty() {
-        return Err("empty resource type".into());
-    }
-    for (i, segment) in resource_type.split('.').enumerate() {
-        let Some(first) = segment.chars().next() else {
-            return Err(format!("segment {} of the resource type is empty", i + 1));
-        };
-        if !first.is_ascii_uppercase() {
-            return Err(format!(
-                "segment {:?} must start with an uppercase letter A-Z",
-                segment
-            ));
-        }
-        if let Some(c) = segment.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return Err(format!(
-                "segment {segment:?} may hold only A-Z, a-z and 0-9, found {c:?}"
-            ));
-        }
-    }
-    Ok(())
-}
+// The grammar that needs nothing but `std` (shared with `ddbrel-derive`, which checks
+// URN types and domains at compile time) lives in `ddbrel-grammar`.
+pub use ddbrel_grammar::{
+    DEFAULT_DOMAIN, MAX_URN_BYTES, UrnError, UrnPart, type_prefix, validate_domain,
+    validate_resource_type,
+};
 
 /// Checks a resource id: canonical lowercase hyphenated UUID, version 7, RFC 9562 variant.
 fn parse_id(id: &str) -> Result<Uuid, String> {
@@ -189,10 +67,6 @@ fn parse_id(id: &str) -> Result<Uuid, String> {
         );
     }
     Uuid::parse_str(id).map_err(|e| format!("resource id: {e}"))
-}
-
-fn first_char(s: &str) -> char {
-    s.chars().next().unwrap_or(' ')
 }
 
 /// Checks a UUID for use as a resource id: version 7, RFC 9562 variant.
@@ -346,12 +220,6 @@ impl AnyUrn {
     pub fn typed<E: Entity>(self) -> Result<Urn<E>, UrnError> {
         Urn::try_from(self)
     }
-}
-
-/// The key-condition prefix of a type: `urn:{domain}:{resourceType}::`. It ends with `::`
-/// because `System.Account.Job` is a prefix of `System.Account.JobCollection`.
-pub fn type_prefix(domain: &str, resource_type: &str) -> String {
-    format!("urn:{domain}:{resource_type}::")
 }
 
 impl fmt::Display for AnyUrn {
