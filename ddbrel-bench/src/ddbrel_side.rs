@@ -48,7 +48,12 @@ pub fn encode<E: Entity>(
         member_count: 0,
         deleting: None,
     };
-    let item = resource_item(urn, data, &meta)?;
+    let mut item = resource_item(urn, data, &meta)?;
+    // The create's own `_writeToken` (SCHEMA.md §5.1), as the store adds it.
+    item.insert(
+        ddbrel_runtime::schema::attr::WRITE_TOKEN.into(),
+        codec::s(uuid::Uuid::now_v7().to_string()),
+    );
     codec::check_limits(&item)?;
     Ok(item)
 }

@@ -167,6 +167,7 @@ pub fn resource_item<T: Serialize>(
     item.insert("_updatedAt".into(), s(now));
     item.insert("_resourceType".into(), s(resource_type));
     item.insert("_version".into(), AttributeValue::N("1".into()));
+    item.insert("_writeToken".into(), s(uuid::Uuid::now_v7().to_string()));
     if let Some(a) = place.account {
         item.insert("_accountUrn".into(), s(a));
     }

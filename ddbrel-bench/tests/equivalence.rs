@@ -12,11 +12,11 @@ fn names(item: &raw::Item) -> BTreeSet<String> {
     item.keys().cloned().collect()
 }
 
-/// The item with its URN and timestamps blanked, for comparing two creations.
+/// The item with its URN, timestamps and write token blanked, for comparing two creations.
 fn shape(item: &raw::Item, urn: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = item
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "_createdAt" | "_updatedAt"))
+        .filter(|(k, _)| !matches!(k.as_str(), "_createdAt" | "_updatedAt" | "_writeToken"))
         .map(|(k, v)| (k.clone(), format!("{v:?}").replace(urn, "<urn>")))
         .collect();
     out.sort();

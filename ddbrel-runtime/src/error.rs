@@ -1,6 +1,6 @@
 //! The one error type of ddbrel: a caller matches on [`Error`] or asks its predicates.
 
-use crate::urn::UrnError;
+use ddbrel_grammar::UrnError;
 
 /// A boxed error from the AWS SDK or the engine, kept as the source.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -154,14 +154,16 @@ pub enum Error {
     },
     /// A write was sent but its outcome is unknown (the connection failed or the response was
     /// lost) and retrying with the same ClientRequestToken did not settle it within the retry
-    /// budget. A transaction is applied entirely or not at all; reading the resource tells
-    /// which. Retrying the operation is safe.
+    /// budget. A transaction is applied entirely or not at all; reading `urn` tells which (for
+    /// a create, `urn` is the URN the store generated: read it rather than create again).
     #[error(
-        "{operation}: outcome unknown after {attempts} attempts (applied entirely or not at all; read to find out, retrying is safe)"
+        "{operation} of {urn}: outcome unknown after {attempts} attempts (applied entirely or not at all; read {urn} to find out)"
     )]
     OutcomeUnknown {
         /// The DynamoDB operation.
         operation: &'static str,
+        /// The resource the write was for; for a create, the URN the store generated.
+        urn: String,
         /// Attempts made.
         attempts: u32,
         /// The last error.
@@ -181,7 +183,51 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    /// An item could not be encoded.
+    /// A single-item write kept colliding with transactions in flight on the same item
+    /// (`TransactionConflictException`) and the retry budget ran out; nothing was applied.
+    /// The item is busy: retry later, or spread the writes.
+    #[error(
+        "{operation} on {key} collided with concurrent transactions {attempts} times; nothing was applied"
+    )]
+    Contended {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// The item's partition key.
+        key: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The resource, or a record the operation depends on, changed while the operation ran,
+    /// so the write it planned no longer applies (nothing was applied). Reading again and
+    /// retrying is safe.
+    #[error(
+        "{urn} changed while the operation ran ({what}); nothing was applied, read it again and retry"
+    )]
+    ChangedMeanwhile {
+        /// The resource (or collection) whose state moved.
+        urn: String,
+        /// What the operation was doing.
+        what: String,
+    },
+    /// The caller passed something the operation cannot take (an unknown constraint, the
+    /// wrong number of values, a missing scope, a malformed type prefix, a zero page size).
+    #[error("invalid argument to {what}: {reason}")]
+    InvalidArgument {
+        /// The operation and the argument.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A request could not be built (a field the SDK requires is missing): a defect in ddbrel,
+    /// please report it. Nothing was sent.
+    #[error("cannot build the {what} request: {reason}")]
+    InvalidRequest {
+        /// The request.
+        what: String,
+        /// What the SDK said.
+        reason: String,
+    },
+    /// An entity could not be encoded (serde failed, or a field uses a reserved name).
     #[error("cannot encode {what}: {reason}")]
     Encode {
         /// What was being encoded.
@@ -231,12 +277,13 @@ impl Error {
             Error::NotFound { .. } | Error::ParentMissing { .. } | Error::RelatedMissing { .. }
         )
     }
-    /// Another writer got there first: a version conflict, an existing URN, a held unique value
-    /// or a resource being deleted.
+    /// Another writer got there first: a version conflict, a change while the operation ran,
+    /// an existing URN, a held unique value or a resource being deleted.
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
             Error::Conflict { .. }
+                | Error::ChangedMeanwhile { .. }
                 | Error::AlreadyExists { .. }
                 | Error::UniqueViolation { .. }
                 | Error::BeingDeleted { .. }
@@ -246,12 +293,21 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::UniqueViolation { .. })
     }
-    /// The request may succeed if retried later (throttling, or a bulk operation cut short).
+    /// The request may succeed if retried later (throttling, contention, a change while the
+    /// operation ran, or a bulk operation cut short).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::Throttled { .. } | Error::Incomplete { .. } | Error::OutcomeUnknown { .. }
+            Error::Throttled { .. }
+                | Error::Contended { .. }
+                | Error::ChangedMeanwhile { .. }
+                | Error::Incomplete { .. }
+                | Error::OutcomeUnknown { .. }
         )
+    }
+    /// The caller passed an argument the operation cannot take.
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(self, Error::InvalidArgument { .. })
     }
 
     pub(crate) fn service<E>(operation: &'static str, e: E) -> Error

@@ -50,6 +50,22 @@
 //! # Ok::<(), Error>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Where things live
+//!
+//! Five layers; a module imports only from layers above it in this list.
+//!
+//! | Layer | Modules | What |
+//! |---|---|---|
+//! | vocabulary | [`time`], [`schema`], [`urn`], [`error`], [`entity`] | timestamps; attribute and index names, every key format ([`schema::keys`]), limits, the table definition; the URN grammar; the one error type; the entity traits. No I/O. |
+//! | records | [`records`] | one file per record type of SCHEMA.md §5, encoding beside decoding ([`records::resource`], [`records::parent_child`], [`records::membership`], [`records::marker`]), attribute getters, sizes and limits, DynamoDB-JSON. No I/O. |
+//! | the wire | [`wire`] | the [`Store`] handle ([`wire::store`]), expressions that carry their names and values ([`wire::expr`]), a write as a value ([`wire::write`], with the contract's recurring writes in [`wire::write::writes`]), the transaction builder ([`wire::tx`]), batches, pages and cursors, the one pager. |
+//! | operations | `ops/` (private; each file an `impl Store` block) | `create`, `read`, `update`, `find_unique`, `tree`, `members`, `scope`, `account`, `table`, `migrate`, and `cascade/` (closure discovery, the atomic path, the sweep), named after the rows of SCHEMA.md §10. |
+//! | whole-table tools | [`integrity`], [`metrics`], `embedded` | the integrity audit and repair; request and capacity meters; the in-process engine. |
+//!
+//! The modules [`codec`], [`store`], [`tx`], [`batch`], [`query`], [`unique`],
+//! [`relationships`], [`cascade`] and [`migrate`] keep the paths of earlier releases; they
+//! only re-export.
 
 #![warn(missing_docs)]
 

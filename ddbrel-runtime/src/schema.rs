@@ -119,6 +119,31 @@ pub const COLLECTION_PREFIX: &str = "collection#";
 /// Key prefix of uniqueness markers.
 pub const UNIQUE_PREFIX: &str = "unique#";
 
+/// Every key format of SCHEMA.md §5 and §6, spelled once.
+pub mod keys {
+    use super::{CHILD_PREFIX, COLLECTION_PREFIX, MEMBER_PREFIX, PARENT_PREFIX};
+
+    /// `SK` of a ParentChildRelationship record under its parent: `child#{child}`.
+    pub fn child_sk(child: &str) -> String {
+        format!("{CHILD_PREFIX}{child}")
+    }
+
+    /// `GSI1SK` of a ParentChildRelationship record: `parent#{parent}`.
+    pub fn parent_sk(parent: &str) -> String {
+        format!("{PARENT_PREFIX}{parent}")
+    }
+
+    /// `SK` of a CollectionMembershipRelationship record: `member#{member}`.
+    pub fn member_sk(member: &str) -> String {
+        format!("{MEMBER_PREFIX}{member}")
+    }
+
+    /// `GSI1SK` of a CollectionMembershipRelationship record: `collection#{collection}`.
+    pub fn collection_sk(collection: &str) -> String {
+        format!("{COLLECTION_PREFIX}{collection}")
+    }
+}
+
 /// DynamoDB's limits that ddbrel checks before sending.
 pub mod limits {
     /// Largest item, in bytes (400 KB).

@@ -3,5 +3,4 @@
 //! blocks in `ops/`.
 
 pub use crate::records::resource::{Stored, resource_item};
-pub(crate) use crate::wire::store::names;
 pub use crate::wire::store::{DEFAULT_TABLE, Store, local_config_builder};

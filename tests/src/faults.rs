@@ -49,6 +49,9 @@ pub enum Fault {
     ServerErrorAfterApply,
     /// TransactionCanceledException with reason TransactionConflict; not applied.
     TransactionConflict,
+    /// TransactionConflictException: a single-item write on an item a transaction holds; not
+    /// applied.
+    ItemConflict,
     /// BatchWriteItem / BatchGetItem: the second half of the batch is not applied and comes
     /// back as UnprocessedItems / UnprocessedKeys.
     Unprocessed,
@@ -256,7 +259,12 @@ impl Intercept for FaultInjector {
         cfg.interceptor_state().store_put(Chosen(fault));
         if matches!(
             fault,
-            Some(Fault::Throttle | Fault::ServerError | Fault::TransactionConflict)
+            Some(
+                Fault::Throttle
+                    | Fault::ServerError
+                    | Fault::TransactionConflict
+                    | Fault::ItemConflict
+            )
         ) {
             // Not applied: send it where the engine changes nothing.
             context
@@ -285,6 +293,7 @@ impl Intercept for FaultInjector {
             Some(Fault::ServerError | Fault::ServerErrorAfterApply) => {
                 (500, error_body("InternalServerError", ""))
             }
+            Some(Fault::ItemConflict) => (400, error_body("TransactionConflictException", "")),
             Some(Fault::TransactionConflict) => (
                 400,
                 error_body(

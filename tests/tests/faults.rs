@@ -102,7 +102,7 @@ async fn a_500_after_the_write_landed_is_not_applied_twice() {
 }
 
 #[tokio::test]
-async fn transaction_conflicts_are_retried_with_the_same_token_until_the_budget() {
+async fn transaction_conflicts_are_retried_until_the_budget_and_named() {
     let env = TestEnv::new().await;
     let store = &env.store;
     env.faults
@@ -128,7 +128,8 @@ async fn transaction_conflicts_are_retried_with_the_same_token_until_the_budget(
     env.faults.disarm();
     let err = res.unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    assert!(matches!(err, Error::Throttled { .. }), "{err}");
+    // Conflicts are named as such, not as throttling (write protocol defect 5).
+    assert!(matches!(err, Error::Contended { attempts: 4, .. }), "{err}");
     assert_eq!(counts.get("TransactWriteItems"), Some(&4));
     assert_eq!(env.scan_all().await.len(), before, "nothing applied");
 }
@@ -244,5 +245,60 @@ async fn memberships_under_faults_are_exact() {
     }
     let l = store.get(&label.urn).await.unwrap();
     assert_eq!(l.meta.member_count, 6, "each membership counted once");
+    assert_ok(&env).await;
+}
+
+/// Write protocol defect 5: a single-item write on an item a transaction holds gets
+/// TransactionConflictException. It is retried with backoff (the update, the lone-root create
+/// and the cascade's fence all go through one sender), and when the budget runs out it is
+/// named `Contended`, never `Service` or `Throttled`.
+#[tokio::test]
+async fn single_item_writes_retry_transaction_conflicts_and_name_them() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let a = store.create(sample::account("busy")).await.unwrap();
+
+    // An update that collides twice, then lands: three UpdateItems, one version step.
+    let mut a2 = a.clone();
+    a2.data.name = "renamed".into();
+    env.faults.inject("UpdateItem", 1, 2, Fault::ItemConflict);
+    let (res, counts) = env.counter.measure(store.update(&a2)).await;
+    env.faults.disarm();
+    assert_eq!(res.unwrap().meta.version, 2);
+    assert_eq!(counts.get("UpdateItem"), Some(&3));
+    assert_eq!(env.faults.injected(), 2);
+
+    // A lone root whose PutItem collides once.
+    env.faults.inject("PutItem", 1, 1, Fault::ItemConflict);
+    let p = store.create(Plain { n: 7 }).await.unwrap();
+    env.faults.disarm();
+    assert_eq!(store.get(&p.urn).await.unwrap().meta.version, 1);
+
+    // One that never clears: Contended after the budget, nothing applied.
+    let tight = store.clone().with_retry_policy(RetryPolicy {
+        max_attempts: 3,
+        base: std::time::Duration::from_millis(1),
+        cap: std::time::Duration::from_millis(2),
+    });
+    let now = store.get(&a.urn).await.unwrap();
+    let mut a3 = now.clone();
+    a3.data.name = "never".into();
+    env.faults
+        .inject("UpdateItem", 1, 1000, Fault::ItemConflict);
+    let err = tight.update(&a3).await.unwrap_err();
+    env.faults.disarm();
+    assert!(
+        matches!(
+            &err,
+            Error::Contended {
+                operation: "UpdateItem",
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(store.get(&a.urn).await.unwrap().meta.version, 2);
     assert_ok(&env).await;
 }

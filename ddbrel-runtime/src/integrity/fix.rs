@@ -1,37 +1,39 @@
 //! The conditioned transaction of one repair ([`Fix`]), and the conditions repairs share.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::AttributeValue;
-
-use crate::codec::{n, s};
+use crate::codec::s;
 use crate::error::Result;
 use crate::schema::{PK, attr};
-use crate::store::{Store, names};
+use crate::store::Store;
 use crate::tx::{Tx, TxOutcome};
 use crate::urn::AnyUrn;
+use crate::wire::expr::Expr;
+use crate::wire::write::{Write, writes};
 
-/// The record exists.
-const EXISTS: &str = "attribute_exists(#pk)";
-/// The record does not exist.
-pub(super) const ABSENT: &str = "attribute_not_exists(#pk)";
 /// A resource is gone or does not list `:key` in `_uniqueKeys`.
-const NOT_LISTING: &str = "attribute_not_exists(#pk) OR NOT contains(#uk, :key)";
-/// A resource lists `:key` in `_uniqueKeys` and is not being deleted.
-const LISTING: &str = "contains(#uk, :key) AND attribute_not_exists(#del)";
-/// A child that neither names `:parent` as its parent nor has it among its ancestors.
-pub(super) const NOT_A_CHILD_OF: &str = "attribute_exists(#pk) AND (attribute_not_exists(#p) OR #p <> :parent) AND NOT contains(#anc, :parent)";
-
-pub(super) fn values(pairs: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+fn not_listing(key: &str) -> Expr {
+    Expr::new("attribute_not_exists(#pk) OR NOT contains(#uk, :key)")
+        .name("#pk", PK)
+        .name("#uk", attr::UNIQUE_KEYS)
+        .value(":key", s(key))
 }
 
-/// `:c`, the one-element string set of a collection, for ADD/DELETE on the membership sets.
-fn collection_set(collection: &AnyUrn) -> HashMap<String, AttributeValue> {
-    values(&[(":c", AttributeValue::Ss(vec![collection.to_string()]))])
+/// A resource lists `:key` in `_uniqueKeys` and is not being deleted.
+fn listing(key: &str) -> Expr {
+    Expr::new("contains(#uk, :key) AND attribute_not_exists(#del)")
+        .name("#uk", attr::UNIQUE_KEYS)
+        .name("#del", attr::DELETING)
+        .value(":key", s(key))
+}
+
+/// A child that neither names `parent` as its parent nor has it among its ancestors.
+pub(super) fn not_a_child_of(parent: &AnyUrn) -> Expr {
+    Expr::new(
+        "attribute_exists(#pk) AND (attribute_not_exists(#p) OR #p <> :parent) AND NOT contains(#anc, :parent)",
+    )
+    .name("#pk", PK)
+    .name("#p", attr::PARENT_URN)
+    .name("#anc", attr::ANCESTORS)
+    .value(":parent", s(parent.as_str()))
 }
 
 /// A fix's transaction, with one label per action saying what its condition failing means.
@@ -57,28 +59,14 @@ impl<'a> Fix<'a> {
         sk: &str,
         label: &'static str,
     ) -> Result<()> {
-        self.tx.delete(
-            self.store,
-            pk,
-            sk,
-            Some(EXISTS),
-            Some(names(&[("#pk", PK)])),
-            None,
-        )?;
+        self.tx.push(Write::delete(pk, sk).when(writes::exists()));
         self.labels.push(label);
         Ok(())
     }
 
     /// Checks that the record `pk`/`sk` does not exist.
     pub(super) fn check_absent(&mut self, pk: &str, sk: &str, label: &'static str) -> Result<()> {
-        self.tx.check(
-            self.store,
-            pk,
-            sk,
-            ABSENT,
-            Some(names(&[("#pk", PK)])),
-            None,
-        )?;
+        self.tx.push(Write::check(pk, sk, writes::absent()));
         self.labels.push(label);
         Ok(())
     }
@@ -90,14 +78,8 @@ impl<'a> Fix<'a> {
         key: &str,
         label: &'static str,
     ) -> Result<()> {
-        self.tx.check(
-            self.store,
-            urn.as_str(),
-            urn.as_str(),
-            NOT_LISTING,
-            Some(names(&[("#pk", PK), ("#uk", attr::UNIQUE_KEYS)])),
-            Some(values(&[(":key", s(key))])),
-        )?;
+        self.tx
+            .push(Write::check(urn.as_str(), urn.as_str(), not_listing(key)));
         self.labels.push(label);
         Ok(())
     }
@@ -109,17 +91,8 @@ impl<'a> Fix<'a> {
         key: &str,
         label: &'static str,
     ) -> Result<()> {
-        self.tx.check(
-            self.store,
-            urn.as_str(),
-            urn.as_str(),
-            LISTING,
-            Some(names(&[
-                ("#uk", attr::UNIQUE_KEYS),
-                ("#del", attr::DELETING),
-            ])),
-            Some(values(&[(":key", s(key))])),
-        )?;
+        self.tx
+            .push(Write::check(urn.as_str(), urn.as_str(), listing(key)));
         self.labels.push(label);
         Ok(())
     }
@@ -131,50 +104,29 @@ impl<'a> Fix<'a> {
         attribute: &str,
         label: &'static str,
     ) -> Result<()> {
-        self.tx.update(
-            self.store,
-            urn.as_str(),
-            urn.as_str(),
-            "ADD #c :m1".into(),
-            Some(EXISTS),
-            Some(names(&[("#pk", PK), ("#c", attribute)])),
-            Some(values(&[(":m1", n(-1))])),
-        )?;
+        self.tx
+            .push(writes::count(urn.as_str(), attribute, -1).when(writes::exists()));
         self.labels.push(label);
         Ok(())
     }
 
-    /// Applies `expr` (ADD/DELETE of `:c` on `#mo` = `_memberOf` and `#conv` =
-    /// `_conveyingCollections`) to the existing resource `member`; with `fenced_out`, only
-    /// when it is not being deleted either.
+    /// Applies `update` (the membership sets of the existing resource `member`: joining or
+    /// leaving a collection, see [`writes`]); with `fenced_out`, only when it is not being
+    /// deleted either.
     pub(super) fn update_sets(
         &mut self,
         member: &AnyUrn,
-        collection: &AnyUrn,
-        expr: &str,
+        update: Expr,
         fenced_out: bool,
         label: &'static str,
     ) -> Result<()> {
-        let mut nm = names(&[
-            ("#pk", PK),
-            ("#mo", attr::MEMBER_OF),
-            ("#conv", attr::CONVEYING_COLLECTIONS),
-        ]);
         let condition = if fenced_out {
-            nm.insert("#del".into(), attr::DELETING.into());
-            "attribute_exists(#pk) AND attribute_not_exists(#del)"
+            writes::live()
         } else {
-            EXISTS
+            writes::exists()
         };
-        self.tx.update(
-            self.store,
-            member.as_str(),
-            member.as_str(),
-            expr.into(),
-            Some(condition),
-            Some(nm),
-            Some(collection_set(collection)),
-        )?;
+        self.tx
+            .push(Write::update(member.as_str(), member.as_str(), update).when(condition));
         self.labels.push(label);
         Ok(())
     }

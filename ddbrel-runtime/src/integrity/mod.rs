@@ -137,7 +137,7 @@ use crate::store::Store;
 
 use read::Checker;
 use records::{Table, text};
-use repair::{Action, Applied, apply};
+use repair::{Action, apply};
 use scan::scan;
 
 // =============================================================================================
@@ -258,6 +258,16 @@ pub struct Audit {
 }
 
 impl Audit {
+    /// The audit of items read by other means (an export, a snapshot, a hand-picked set):
+    /// [`check_items`] over them. [`repair`] takes it like one from [`audit`].
+    pub fn of_items(items: &[Item]) -> Audit {
+        Audit {
+            records: items.len(),
+            findings: check_items(items),
+            segments: 1,
+        }
+    }
+
     /// Whether nothing was found.
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty()
@@ -359,9 +369,8 @@ pub async fn repair(store: &Store, audit_before: &Audit) -> Result<RepairReport>
         .flat_map(|f| &f.actions)
         .filter(|a| !matches!(a, Action::FinishCascade { .. }))
         .collect();
-    let mut applied = Applied::new();
     for action in planned {
-        match apply(store, action, &mut applied).await {
+        match apply(store, action).await {
             Ok(Ok(line)) => report.actions.push(line),
             Ok(Err(why)) => report
                 .skipped

@@ -5,20 +5,18 @@
 //! what its failing means ("the record is gone", …): a cancelled fix is reported with the
 //! labels of the conditions that failed, and is skipped, never forced.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::Item;
 use crate::codec::{n, s};
 use crate::error::Result;
-use crate::schema::{
-    CHILD_PREFIX, MEMBER_PREFIX, PK, RELATIONSHIP_SCHEMA_VERSION, RecordType, SK, attr,
-};
-use crate::store::{Store, names};
+use crate::records::marker::marker_record;
+use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr, keys};
+use crate::store::Store;
 use crate::urn::AnyUrn;
+use crate::wire::expr::Expr;
+use crate::wire::write::{Write, writes};
 
-use super::fix::{ABSENT, Fix, NOT_A_CHILD_OF, values};
+use super::fix::{Fix, not_a_child_of};
 
 /// A fix, planned by the checker from what it read. The variants are declared in the order
 /// [`super::repair()`] applies them (the derived `Ord` sorts by variant first).
@@ -75,12 +73,16 @@ impl Action {
         match self {
             Action::FinishCascade { root, .. } => format!("finish the cascading delete of {root}"),
             Action::DeleteParentChild { parent, child, .. } => {
-                format!("delete ParentChildRelationship {parent} / {CHILD_PREFIX}{child}")
+                format!(
+                    "delete ParentChildRelationship {parent} / {}",
+                    keys::child_sk(child.as_str())
+                )
             }
             Action::DeleteMembership {
                 collection, member, ..
             } => format!(
-                "delete CollectionMembershipRelationship {collection} / {MEMBER_PREFIX}{member}"
+                "delete CollectionMembershipRelationship {collection} / {}",
+                keys::member_sk(member.as_str())
             ),
             Action::DeleteMarker { key, .. } => format!("delete uniqueness marker {key}"),
             Action::TransferMarker { key, to, .. } => {
@@ -97,16 +99,12 @@ impl Action {
     }
 }
 
-/// Decrements applied during one repair run, by (resource, count attribute), so that a later
-/// count fix aims at the right values.
-pub(super) type Applied = HashMap<(AnyUrn, &'static str), i128>;
-
 /// What applying one fix came to: `Ok(Ok(line))`: done, `line` says what; `Ok(Err(why))`:
 /// skipped, `why` says why; `Err`: the request failed.
 pub(super) type Outcome = Result<std::result::Result<String, String>>;
 
 /// Applies one fix (any but [`Action::FinishCascade`], which [`super::repair()`] runs first).
-pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied) -> Outcome {
+pub(super) async fn apply(store: &Store, action: &Action) -> Outcome {
     match action {
         Action::FinishCascade { root, .. } => Ok(Err(format!(
             "cascades are finished before anything else; {root} was not"
@@ -116,9 +114,7 @@ pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied)
             child,
             parent_exists,
             child_exists,
-        } => {
-            delete_parent_child(store, parent, child, *parent_exists, *child_exists, applied).await
-        }
+        } => delete_parent_child(store, parent, child, *parent_exists, *child_exists).await,
         Action::DeleteMembership {
             collection,
             member,
@@ -131,7 +127,6 @@ pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied)
                 member,
                 *collection_exists,
                 *member_exists,
-                applied,
             )
             .await
         }
@@ -147,12 +142,7 @@ pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied)
             collection,
             record,
         } => fix_membership(store, member, collection, *record).await,
-        Action::SetCount {
-            urn,
-            attribute,
-            read,
-            counted,
-        } => set_count(store, urn, attribute, *read, *counted, applied).await,
+        Action::SetCount { urn, attribute, .. } => set_count(store, urn, attribute).await,
     }
 }
 
@@ -164,24 +154,16 @@ async fn delete_parent_child(
     child: &AnyUrn,
     parent_exists: bool,
     child_exists: bool,
-    applied: &mut Applied,
 ) -> Outcome {
-    let sk = format!("{CHILD_PREFIX}{child}");
+    let sk = keys::child_sk(child.as_str());
     let mut fix = Fix::new(store);
     fix.delete_existing(parent.as_str(), &sk, "the record is gone")?;
     if child_exists {
-        fix.tx.check(
-            store,
+        fix.tx.push(Write::check(
             child.as_str(),
             child.as_str(),
-            NOT_A_CHILD_OF,
-            Some(names(&[
-                ("#pk", PK),
-                ("#p", attr::PARENT_URN),
-                ("#anc", attr::ANCESTORS),
-            ])),
-            Some(values(&[(":parent", s(parent.as_str()))])),
-        )?;
+            not_a_child_of(parent),
+        ));
         fix.labels
             .push("the child is gone or names this parent now");
     } else {
@@ -199,9 +181,6 @@ async fn delete_parent_child(
             format!("the child {child} is missing")
         };
         if parent_exists {
-            *applied
-                .entry((parent.clone(), attr::CHILD_COUNT))
-                .or_default() += 1;
             format!(
                 "deleted ParentChildRelationship {parent} / {sk} ({why}) and decremented the parent's {}",
                 attr::CHILD_COUNT
@@ -221,9 +200,8 @@ async fn delete_membership(
     member: &AnyUrn,
     collection_exists: bool,
     member_exists: bool,
-    applied: &mut Applied,
 ) -> Outcome {
-    let sk = format!("{MEMBER_PREFIX}{member}");
+    let sk = keys::member_sk(member.as_str());
     let mut fix = Fix::new(store);
     fix.delete_existing(collection.as_str(), &sk, "the record is gone")?;
     let mut did = Vec::new();
@@ -243,8 +221,7 @@ async fn delete_membership(
     if member_exists {
         fix.update_sets(
             member,
-            collection,
-            "DELETE #mo :c, #conv :c",
+            writes::leave_collections(vec![collection.to_string()]),
             false,
             "the member is gone",
         )?;
@@ -262,11 +239,6 @@ async fn delete_membership(
         _ => "both ends are missing".to_string(),
     };
     Ok(fix.send(collection.as_str()).await?.map(|()| {
-        if collection_exists {
-            *applied
-                .entry((collection.clone(), attr::MEMBER_COUNT))
-                .or_default() += 1;
-        }
         let mut line =
             format!("deleted CollectionMembershipRelationship {collection} / {sk} ({missing})");
         if !did.is_empty() {
@@ -281,14 +253,7 @@ async fn delete_membership(
 /// still not listing it.
 async fn delete_marker(store: &Store, key: &str, owner: &AnyUrn) -> Outcome {
     let mut fix = Fix::new(store);
-    fix.tx.delete(
-        store,
-        key,
-        key,
-        Some("#o = :owner"),
-        Some(names(&[("#o", attr::OWNER_URN)])),
-        Some(values(&[(":owner", s(owner.as_str()))])),
-    )?;
+    fix.tx.push(Write::delete(key, key).when(owned_by(owner)));
     fix.labels.push("the marker is gone or has another owner");
     fix.check_not_listing(owner, key, "its owner holds it now")?;
     Ok(fix.send(key).await?.map(|()| {
@@ -300,18 +265,11 @@ async fn delete_marker(store: &Store, key: &str, owner: &AnyUrn) -> Outcome {
 /// conditioned on the old owner as read still not listing it.
 async fn transfer_marker(store: &Store, key: &str, from: &AnyUrn, to: &AnyUrn) -> Outcome {
     let mut fix = Fix::new(store);
-    fix.tx.update(
-        store,
-        key,
-        key,
-        "SET #o = :to".into(),
-        Some("#o = :from"),
-        Some(names(&[("#o", attr::OWNER_URN)])),
-        Some(values(&[
-            (":to", s(to.as_str())),
-            (":from", s(from.as_str())),
-        ])),
-    )?;
+    let set = Expr::new("SET #o = :to")
+        .name("#o", attr::OWNER_URN)
+        .value(":to", s(to.as_str()));
+    fix.tx
+        .push(Write::update(key, key, set).when(owned_by(from)));
     fix.labels.push("the marker is gone or has another owner");
     fix.check_listing(
         to,
@@ -328,27 +286,9 @@ async fn transfer_marker(store: &Store, key: &str, from: &AnyUrn, to: &AnyUrn) -
 
 /// [`Action::RestoreMarker`]: puts the marker back for the resource listing it.
 async fn restore_marker(store: &Store, key: &str, owner: &AnyUrn, constraint: &str) -> Outcome {
-    let item: Item = HashMap::from([
-        (PK.to_string(), s(key)),
-        (SK.to_string(), s(key)),
-        (
-            attr::TYPE.to_string(),
-            s(RecordType::UniqueKeyValue.as_str()),
-        ),
-        (
-            attr::SCHEMA_VERSION.to_string(),
-            n(RELATIONSHIP_SCHEMA_VERSION),
-        ),
-        (
-            attr::CREATED_AT.to_string(),
-            s(crate::time::format(crate::time::now())),
-        ),
-        (attr::OWNER_URN.to_string(), s(owner.as_str())),
-        (attr::CONSTRAINT.to_string(), s(constraint)),
-    ]);
+    let item = marker_record(key, owner.as_str(), constraint, &crate::time::now());
     let mut fix = Fix::new(store);
-    fix.tx
-        .put(store, item, Some(ABSENT), Some(names(&[("#pk", PK)])), None)?;
+    fix.tx.push(writes::put_marker(item));
     fix.labels.push("the marker exists now");
     fix.check_listing(
         owner,
@@ -370,90 +310,104 @@ async fn fix_membership(
     collection: &AnyUrn,
     record: Option<bool>,
 ) -> Outcome {
-    let sk = format!("{MEMBER_PREFIX}{member}");
+    let sk = keys::member_sk(member.as_str());
     let mut fix = Fix::new(store);
     match record {
         Some(conveys) => {
-            fix.tx.check(
-                store,
+            let same = Expr::new("#cv = :cv")
+                .name("#cv", attr::CONVEYS_AUTHORIZATION)
+                .value(":cv", AttributeValue::Bool(conveys));
+            fix.tx.push(Write::check(
                 collection.as_str(),
                 &sk,
-                "attribute_exists(#pk) AND #cv = :cv",
-                Some(names(&[("#pk", PK), ("#cv", attr::CONVEYS_AUTHORIZATION)])),
-                Some(values(&[(":cv", AttributeValue::Bool(conveys))])),
-            )?;
+                writes::exists().and(same),
+            ));
             fix.labels.push("the membership record changed");
         }
         None => fix.check_absent(collection.as_str(), &sk, "the membership record changed")?,
     }
     let (mo, conv) = (attr::MEMBER_OF, attr::CONVEYING_COLLECTIONS);
-    let (expr, done) = match record {
+    let c = collection.as_str();
+    let (update, done) = match record {
         Some(true) => (
-            "ADD #mo :c, #conv :c",
+            writes::join_collection(c, true),
             format!("added {collection} to {mo} and {conv}"),
         ),
         Some(false) => (
-            "ADD #mo :c DELETE #conv :c",
+            writes::join_collection(c, false)
+                .merge(Expr::new("DELETE #conv :c").name("#conv", attr::CONVEYING_COLLECTIONS)),
             format!("added {collection} to {mo} and removed it from {conv}"),
         ),
         None => (
-            "DELETE #mo :c, #conv :c",
+            writes::leave_collections(vec![c.to_string()]),
             format!("removed {collection} from {mo} and {conv}"),
         ),
     };
-    fix.update_sets(
-        member,
-        collection,
-        expr,
-        true,
-        "the member is gone or being deleted",
-    )?;
+    fix.update_sets(member, update, true, "the member is gone or being deleted")?;
     Ok(fix
         .send(member.as_str())
         .await?
         .map(|()| format!("{done} of {member}, as its membership records say")))
 }
 
-/// [`Action::SetCount`]: sets a count to the number of records, less the decrements this run
-/// already applied, conditioned on the value read (less the same decrements).
-async fn set_count(
-    store: &Store,
-    urn: &AnyUrn,
-    attribute: &'static str,
-    read: Option<i128>,
-    counted: i128,
-    applied: &Applied,
-) -> Outcome {
-    let d = applied.get(&(urn.clone(), attribute)).copied().unwrap_or(0);
-    let target = counted.saturating_sub(d);
-    let nm = names(&[("#pk", PK), ("#c", attribute), ("#del", attr::DELETING)]);
-    let mut vals = values(&[(":target", n(target))]);
-    let expected = match (read, d) {
-        (None, 0) => "attribute_not_exists(#c)".to_string(),
-        (read, d) => {
-            vals.insert(":expected".into(), n(read.unwrap_or(0).saturating_sub(d)));
-            "#c = :expected".to_string()
-        }
+/// [`Action::SetCount`]: sets a count to the number of its records, counted afresh.
+///
+/// The audit's numbers cannot be trusted for this: its Scan may read a partition's records
+/// before a create adds one and the resource after (a correct count looks too high), and
+/// lowering it to the audit's number would leave it below the truth (write protocol defect
+/// 3). So the repair reads the count (strongly consistent), then Queries the records
+/// (strongly consistent), and sets the count to the number found, conditioned on the count it
+/// read. Every write that adds or removes a record moves the count in the same transaction,
+/// so if the condition holds, no record came or went between the two reads. The audit's
+/// `read` and `counted` only say why the repair was planned.
+async fn set_count(store: &Store, urn: &AnyUrn, attribute: &'static str) -> Outcome {
+    let Some(item) = store.get_item(urn.as_str(), urn.as_str()).await? else {
+        return Ok(Err("the resource is gone".to_string()));
+    };
+    let now = item.get(attribute).and_then(|v| v.as_n().ok()).cloned();
+    let prefix = if attribute == attr::CHILD_COUNT {
+        CHILD_PREFIX
+    } else {
+        MEMBER_PREFIX
+    };
+    let records = store
+        .query_partition(urn.as_str())
+        .await?
+        .iter()
+        .filter(|r| {
+            r.get(SK)
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with(prefix))
+        })
+        .count();
+    if now.as_deref() == Some(records.to_string().as_str()) {
+        return Ok(Ok(format!(
+            "left {attribute} of {urn} at {records}: it matches its records now"
+        )));
+    }
+    let set = Expr::new("SET #c = :target")
+        .name("#c", attribute)
+        .value(":target", n(records));
+    let expected = match &now {
+        None => Expr::new("attribute_not_exists(#c)").name("#c", attribute),
+        Some(v) => Expr::new("#c = :expected")
+            .name("#c", attribute)
+            .value(":expected", AttributeValue::N(v.clone())),
     };
     let mut fix = Fix::new(store);
-    fix.tx.update(
-        store,
-        urn.as_str(),
-        urn.as_str(),
-        "SET #c = :target".into(),
-        Some(&format!(
-            "attribute_exists(#pk) AND attribute_not_exists(#del) AND {expected}"
-        )),
-        Some(nm),
-        Some(vals),
-    )?;
+    fix.tx
+        .push(Write::update(urn.as_str(), urn.as_str(), set).when(writes::live().and(expected)));
     fix.labels
         .push("the count changed, the resource is gone, or it is being deleted");
-    let from = match read {
-        None if d == 0 => "absent".to_string(),
-        r => r.unwrap_or(0).saturating_sub(d).to_string(),
-    };
+    let from = now.unwrap_or_else(|| "absent".to_string());
     Ok(fix.send(urn.as_str()).await?.map(|()| {
-        format!("set {attribute} of {urn} from {from} to {target}, the number of records")
+        format!("set {attribute} of {urn} from {from} to {records}, the number of records")
     }))
+}
+
+/// The marker is held by `owner`: `_ownerUrn = :owner`.
+fn owned_by(owner: &AnyUrn) -> Expr {
+    Expr::new("#o = :owner")
+        .name("#o", attr::OWNER_URN)
+        .value(":owner", s(owner.as_str()))
 }

@@ -1,26 +1,41 @@
 //! Creating resources (SCHEMA.md §10 "Create root", "Create child"): a lone root is one
 //! PutItem; anything with a parent or unique values is one TransactWriteItems.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta, n, s};
+use crate::codec::{self, ResourceMeta, s};
 use crate::entity::{Child, Entity, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::marker_item;
 use crate::records::parent_child::parent_child_item;
 use crate::records::resource::{Stored, resource_item, write_token};
 use crate::schema::attr;
-use crate::store::{Store, names};
+use crate::store::Store;
 use crate::time;
 use crate::tx::{Cancelled, Tx, TxOutcome};
 use crate::unique::{self, Marker};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::write::{Sent, Write, writes};
 
 use super::update::unique_violation;
+
+/// Where a new resource goes: its account, its parent (with the creation time of the
+/// incarnation read), its ancestors.
+struct Placement {
+    account: Option<AnyUrn>,
+    parent: Option<(AnyUrn, jiff::Timestamp)>,
+    ancestors: Vec<AnyUrn>,
+}
+
+/// What the transaction of a create needs besides the item.
+struct TxContext<'a> {
+    meta: &'a ResourceMeta,
+    markers: &'a [Marker],
+    parent_created: Option<jiff::Timestamp>,
+    now: &'a jiff::Timestamp,
+}
 
 impl Store {
     /// Creates a root resource with a new URN. One request: a PutItem, or a TransactWriteItems
@@ -35,7 +50,12 @@ impl Store {
     pub async fn create_with_urn<E: Root>(&self, urn: Urn<E>, data: E) -> Result<Stored<E>> {
         // An account-scoped root is its own account.
         let account = E::ACCOUNT_SCOPED.then(|| urn.as_any().clone());
-        self.insert(urn, data, account, None, Vec::new()).await
+        let place = Placement {
+            account,
+            parent: None,
+            ancestors: Vec::new(),
+        };
+        self.insert(urn, data, place).await
     }
 
     /// Creates a child resource under `parent` with a new URN, in one TransactWriteItems: the
@@ -72,14 +92,12 @@ impl Store {
         };
         let mut ancestors = parent.meta.ancestors.clone();
         ancestors.push(parent.urn.as_any().clone());
-        self.insert(
-            urn,
-            data,
+        let place = Placement {
             account,
-            Some(parent.urn.as_any().clone()),
+            parent: Some((parent.urn.as_any().clone(), parent.meta.created_at)),
             ancestors,
-        )
-        .await
+        };
+        self.insert(urn, data, place).await
     }
 
     /// Creates a child under the parent with this URN: reads the parent first (2 requests).
@@ -95,16 +113,15 @@ impl Store {
         self.create_child(&parent, data).await
     }
 
-    async fn insert<E: Entity>(
-        &self,
-        urn: Urn<E>,
-        data: E,
-        account: Option<AnyUrn>,
-        parent: Option<AnyUrn>,
-        ancestors: Vec<AnyUrn>,
-    ) -> Result<Stored<E>> {
+    async fn insert<E: Entity>(&self, urn: Urn<E>, data: E, place: Placement) -> Result<Stored<E>> {
         let now = time::now();
+        let parent_created = place.parent.as_ref().map(|(_, created)| *created);
+        let parent = place.parent.map(|(urn, _)| urn);
+        let account = place.account;
+        let ancestors = place.ancestors;
         let markers = unique::markers_for(&data, account.as_ref(), parent.as_ref())?;
+        let mut unique_keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
+        unique_keys.sort();
         let meta = ResourceMeta {
             version: 1,
             schema_version: E::SCHEMA_VERSION,
@@ -113,11 +130,7 @@ impl Store {
             account,
             parent,
             ancestors,
-            unique_keys: {
-                let mut v: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
-                v.sort();
-                v
-            },
+            unique_keys,
             member_of: Vec::new(),
             conveying_collections: Vec::new(),
             child_count: 0,
@@ -129,122 +142,99 @@ impl Store {
         // recognized by it, never by time (a concurrent writer can share the millisecond).
         item.insert(attr::WRITE_TOKEN.into(), s(write_token()));
         codec::check_limits(&item)?;
-        let urn_s = urn.as_str();
-
         if meta.parent.is_none() && markers.is_empty() {
-            // A lone root: one PutItem.
-            let sent = item.clone();
-            let res = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .send()
-                .await;
-            return match res {
-                Ok(_) => Ok(Stored {
-                    urn: urn.clone(),
-                    data,
-                    meta: meta.clone(),
-                    pre_migration: Vec::new(),
-                }),
-                Err(e) => {
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception())
-                    {
-                        // The SDK retries a request whose response was lost; if an earlier
-                        // attempt of this very create landed, the item is ours: the same
-                        // fields and the `_writeToken` only this create wrote.
-                        if let Some(existing) = self.get_item(urn_s, urn_s).await?
-                            && same_item(&existing, &sent)
-                        {
-                            return Ok(Stored {
-                                urn: urn.clone(),
-                                data,
-                                meta: meta.clone(),
-                                pre_migration: Vec::new(),
-                            });
-                        }
-                        Err(Error::AlreadyExists {
-                            urn: urn_s.to_string(),
-                        })
-                    } else {
-                        Err(self.map_sdk_error("PutItem", e))
-                    }
-                }
+            self.put_lone_root(urn.as_str(), item).await?;
+        } else {
+            let ctx = TxContext {
+                meta: &meta,
+                markers: &markers,
+                parent_created,
+                now: &now,
             };
+            self.insert_in_tx::<E>(urn.as_any(), item, ctx).await?;
         }
+        Ok(Stored {
+            urn,
+            data,
+            meta,
+            pre_migration: Vec::new(),
+        })
+    }
 
+    /// A lone root: one PutItem, if the URN is free.
+    async fn put_lone_root(&self, urn: &str, item: Item) -> Result<()> {
+        let sent = item.clone();
+        match Write::put(item).when(writes::absent()).send(self).await? {
+            Sent::Applied(_) => Ok(()),
+            Sent::ConditionFailed(existing) => {
+                // The SDK retries a request whose response was lost; if an earlier attempt of
+                // this very create landed, the item is ours: the same fields and the
+                // `_writeToken` only this create wrote.
+                let existing = match existing {
+                    Some(item) => Some(item),
+                    None => self.get_item(urn, urn).await?,
+                };
+                if existing.is_some_and(|e| same_item(&e, &sent)) {
+                    return Ok(());
+                }
+                Err(Error::AlreadyExists {
+                    urn: urn.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Anything with a parent or unique values: one TransactWriteItems of the resource, its
+    /// ParentChildRelationship and the parent's count (which also checks the parent), and its
+    /// markers.
+    async fn insert_in_tx<E: Entity>(
+        &self,
+        child: &AnyUrn,
+        item: Item,
+        ctx: TxContext<'_>,
+    ) -> Result<()> {
+        let TxContext {
+            meta,
+            markers,
+            parent_created,
+            now,
+        } = ctx;
+        let urn = child.as_str();
         let mut tx = Tx::new();
-        tx.put(self, item, Some("attribute_not_exists(PK)"), None, None)?;
+        tx.push(Write::put(item).when(writes::absent()));
         let mut parent_actions = 0;
         if let Some(parent) = &meta.parent {
-            tx.put(
-                self,
-                parent_child_item(parent, urn.as_any(), &now),
-                Some("attribute_not_exists(PK)"),
-                None,
-                None,
-            )?;
-            // The parent: exists, is of the declared type, is not fenced; count the child.
-            let parent_type = parent.resource_type().to_string();
-            tx.update(
-                self,
-                parent.as_str(),
-                parent.as_str(),
-                "ADD #cc :one".into(),
-                Some("attribute_exists(PK) AND #rt = :pt AND attribute_not_exists(#del)"),
-                Some(names(&[
-                    ("#cc", attr::CHILD_COUNT),
-                    ("#rt", attr::RESOURCE_TYPE),
-                    ("#del", attr::DELETING),
-                ])),
-                Some(HashMap::from([
-                    (":one".to_string(), n(1)),
-                    (":pt".to_string(), s(parent_type)),
-                ])),
-            )?;
+            tx.push(Write::put(parent_child_item(parent, child, now)).when(writes::absent()));
+            // The parent: exists, is the incarnation read, is of the declared type, is not
+            // fenced; count the child.
+            let mut check = writes::live().and(writes::of_type(parent.resource_type()));
+            if let Some(created) = parent_created {
+                check = check.and(writes::incarnation(created));
+            }
+            tx.push(writes::count(parent.as_str(), attr::CHILD_COUNT, 1).when(check));
             parent_actions = 2;
             // Every other ancestor: exists and is not fenced (a cascade above the parent).
             for ancestor in &meta.ancestors[..meta.ancestors.len() - 1] {
-                tx.check(
-                    self,
+                tx.push(Write::check(
                     ancestor.as_str(),
                     ancestor.as_str(),
-                    "attribute_exists(PK) AND attribute_not_exists(#del)",
-                    Some(names(&[("#del", attr::DELETING)])),
-                    None,
-                )?;
+                    writes::live(),
+                ));
                 parent_actions += 1;
             }
         }
-        for m in &markers {
-            tx.put(
-                self,
-                marker_item::<E>(m, urn_s, &now),
-                Some("attribute_not_exists(PK)"),
-                None,
-                None,
-            )?;
+        for m in markers {
+            tx.push(writes::put_marker(marker_item::<E>(m, urn, now)));
         }
-        match tx.send(self, urn_s).await? {
-            TxOutcome::Applied => Ok(Stored {
-                urn: urn.clone(),
-                data,
-                meta: meta.clone(),
-                pre_migration: Vec::new(),
-            }),
-            TxOutcome::Cancelled(reasons) => {
-                let first_marker = 1 + parent_actions;
-                Err(decode_insert_failure::<E>(
-                    &reasons,
-                    urn_s,
-                    &meta,
-                    &markers,
-                    first_marker,
-                ))
-            }
+        match tx.send(self, urn).await? {
+            TxOutcome::Applied => Ok(()),
+            TxOutcome::Cancelled(reasons) => Err(decode_insert_failure::<E>(
+                &reasons,
+                urn,
+                meta,
+                markers,
+                1 + parent_actions,
+            )),
         }
     }
 }
@@ -285,6 +275,15 @@ fn decode_insert_failure<E: Entity>(
                 Some(old) if old.contains_key(attr::DELETING) => Error::BeingDeleted {
                     urn: parent.to_string(),
                 },
+                Some(old)
+                    if codec::get_s(old, attr::RESOURCE_TYPE).ok()
+                        == Some(parent.resource_type()) =>
+                {
+                    Error::ChangedMeanwhile {
+                        urn: parent.to_string(),
+                        what: "the parent was deleted and created again since it was read".into(),
+                    }
+                }
                 _ => Error::ParentMissing {
                     parent: parent.to_string(),
                 },
@@ -313,9 +312,8 @@ fn decode_insert_failure<E: Entity>(
             return unique_violation::<E>(m, r);
         }
     }
-    Error::Conflict {
+    Error::ChangedMeanwhile {
         urn: urn.to_string(),
-        expected: 0,
-        current: None,
+        what: "creating it".into(),
     }
 }

@@ -43,7 +43,7 @@ impl crate::Store {
             .unique
             .iter()
             .find(|c| c.name == constraint)
-            .ok_or_else(|| Error::Encode {
+            .ok_or_else(|| Error::InvalidArgument {
                 what: format!("lookup on {rt}"),
                 reason: format!(
                     "{rt} has no unique constraint {constraint:?} (it has: {})",
@@ -56,7 +56,7 @@ impl crate::Store {
                 ),
             })?;
         if parts.len() != c.fields.len() {
-            return Err(Error::Encode {
+            return Err(Error::InvalidArgument {
                 what: format!("lookup on {rt}.{constraint}"),
                 reason: format!("expected {} values, got {}", c.fields.len(), parts.len()),
             });
@@ -64,7 +64,7 @@ impl crate::Store {
         let scope_text = match c.scope {
             UniqueScope::Global => "global",
             _ => scope
-                .ok_or_else(|| Error::Encode {
+                .ok_or_else(|| Error::InvalidArgument {
                     what: format!("lookup on {rt}.{constraint}"),
                     reason: format!("scope {} needs the scoping URN", c.scope.as_str()),
                 })?

@@ -1,22 +1,22 @@
 //! Collection memberships (SCHEMA.md §10 "Add member", "Remove member", "Members",
 //! "Collections of"). `collections_of` reads the InvertedIndex and is eventually consistent.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
-use crate::codec::{n, s};
 use crate::entity::{Collection, MemberOf};
 use crate::error::{Error, Result};
 use crate::query::{Order, Page, PageRequest};
 use crate::records::membership::{Membership, membership_item, membership_of};
-use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, INVERTED_INDEX, MEMBER_PREFIX, PK, attr};
-use crate::store::{Store, Stored, names};
+use crate::schema::keys;
+use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, INVERTED_INDEX, MEMBER_PREFIX, attr};
+use crate::store::{Store, Stored};
 use crate::time;
-use crate::tx::{Tx, TxOutcome};
+use crate::tx::{Cancelled, Tx, TxOutcome};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::expr::Expr;
 use crate::wire::pager::KeyQuery;
+use crate::wire::write::{Write, writes};
 
 impl Store {
     /// Adds `member` to `collection` with the collection type's default for conveying
@@ -50,60 +50,21 @@ impl Store {
         };
         let now = time::now();
         let mut tx = Tx::new();
-        tx.put(
-            self,
-            membership_item(&membership, &now),
-            Some("attribute_not_exists(PK)"),
-            None,
-            None,
-        )?;
-        tx.update(
-            self,
-            c.as_str(),
-            c.as_str(),
-            "ADD #mc :one".into(),
-            Some("attribute_exists(#pk) AND #rt = :rt AND attribute_not_exists(#del)"),
-            Some(names(&[
-                ("#pk", PK),
-                ("#mc", attr::MEMBER_COUNT),
-                ("#rt", attr::RESOURCE_TYPE),
-                ("#del", attr::DELETING),
-            ])),
-            Some(HashMap::from([
-                (":one".to_string(), n(1)),
-                (":rt".to_string(), s(C::RESOURCE_TYPE)),
-            ])),
-        )?;
-        let set = AttributeValue::Ss(vec![c.to_string()]);
-        let (expr, nm) = if conveys_authorization {
-            (
-                "ADD #mo :c, #conv :c",
-                names(&[
-                    ("#pk", PK),
-                    ("#mo", attr::MEMBER_OF),
-                    ("#conv", attr::CONVEYING_COLLECTIONS),
-                    ("#del", attr::DELETING),
-                ]),
+        tx.push(Write::put(membership_item(&membership, &now)).when(writes::absent()));
+        // The collection: exists, of its type, not fenced; count the member.
+        tx.push(
+            writes::count(c.as_str(), attr::MEMBER_COUNT, 1)
+                .when(writes::live().and(writes::of_type(C::RESOURCE_TYPE))),
+        );
+        // The member: exists, not fenced; joins the collection.
+        tx.push(
+            Write::update(
+                m.as_str(),
+                m.as_str(),
+                writes::join_collection(c.as_str(), conveys_authorization),
             )
-        } else {
-            (
-                "ADD #mo :c",
-                names(&[
-                    ("#pk", PK),
-                    ("#mo", attr::MEMBER_OF),
-                    ("#del", attr::DELETING),
-                ]),
-            )
-        };
-        tx.update(
-            self,
-            m.as_str(),
-            m.as_str(),
-            expr.into(),
-            Some("attribute_exists(#pk) AND attribute_not_exists(#del)"),
-            Some(nm),
-            Some(HashMap::from([(":c".to_string(), set)])),
-        )?;
+            .when(writes::live()),
+        );
         // Ancestors of either end: not being deleted (a cascade above them).
         let mut checked: Vec<AnyUrn> = Vec::new();
         for a in collection
@@ -115,104 +76,62 @@ impl Store {
             if a == c || a == m || checked.contains(a) {
                 continue;
             }
-            tx.check(
-                self,
-                a.as_str(),
-                a.as_str(),
-                "attribute_exists(#pk) AND attribute_not_exists(#del)",
-                Some(names(&[("#pk", PK), ("#del", attr::DELETING)])),
-                None,
-            )?;
+            tx.push(Write::check(a.as_str(), a.as_str(), writes::live()));
             checked.push(a.clone());
         }
-        match tx.send(self, c.as_str()).await? {
-            TxOutcome::Applied => Ok(membership),
-            TxOutcome::Cancelled(reasons) => {
-                let failed = |i: usize| reasons.get(i).is_some_and(|r| r.condition_failed());
-                let old = |i: usize| reasons.get(i).and_then(|r| r.item.clone());
-                if failed(1) {
-                    return Err(match old(1) {
-                        Some(o) if o.contains_key(attr::DELETING) => {
-                            Error::BeingDeleted { urn: c.to_string() }
-                        }
-                        _ => Error::RelatedMissing { urn: c.to_string() },
-                    });
-                }
-                if failed(2) {
-                    return Err(match old(2) {
-                        Some(o) if o.contains_key(attr::DELETING) => {
-                            Error::BeingDeleted { urn: m.to_string() }
-                        }
-                        _ => Error::RelatedMissing { urn: m.to_string() },
-                    });
-                }
-                for (i, a) in checked.iter().enumerate() {
-                    if failed(3 + i) {
-                        return Err(match old(3 + i) {
-                            Some(_) => Error::BeingDeleted { urn: a.to_string() },
-                            None => Error::RelatedMissing { urn: a.to_string() },
-                        });
-                    }
-                }
-                if failed(0) {
-                    // Already a member: idempotent, unless the flag is to change.
-                    let existing = old(0).map(|i| membership_of(&i)).transpose()?;
-                    return match existing {
-                        Some(e) if e.conveys_authorization == conveys_authorization => Ok(e),
-                        _ => self.set_conveys(&membership).await.map(|_| membership),
-                    };
-                }
-                Err(Error::Conflict {
-                    urn: c.to_string(),
-                    expected: 0,
-                    current: None,
-                })
-            }
+        let reasons = match tx.send(self, c.as_str()).await? {
+            TxOutcome::Applied => return Ok(membership),
+            TxOutcome::Cancelled(reasons) => reasons,
+        };
+        if let Some(e) = add_member_failure(&reasons, c, m, &checked) {
+            return Err(e);
+        }
+        // Only the record's condition failed: already a member. Idempotent, unless the flag
+        // is to change.
+        let existing = reasons
+            .first()
+            .and_then(|r| r.item.as_ref())
+            .map(membership_of)
+            .transpose()?;
+        match existing {
+            Some(e) if e.conveys_authorization == conveys_authorization => Ok(e),
+            _ => self.set_conveys(&membership).await.map(|_| membership),
         }
     }
 
     async fn set_conveys(&self, m: &Membership) -> Result<()> {
         let (c, member) = (&m.collection, &m.member);
-        let mut tx = Tx::new();
-        tx.update(
-            self,
-            c.as_str(),
-            &format!("{MEMBER_PREFIX}{member}"),
-            "SET #cv = :cv".into(),
-            Some("attribute_exists(#pk)"),
-            Some(names(&[("#pk", PK), ("#cv", attr::CONVEYS_AUTHORIZATION)])),
-            Some(HashMap::from([(
-                ":cv".to_string(),
-                AttributeValue::Bool(m.conveys_authorization),
-            )])),
-        )?;
         let verb = if m.conveys_authorization {
             "ADD"
         } else {
             "DELETE"
         };
-        tx.update(
-            self,
-            member.as_str(),
-            member.as_str(),
-            format!("{verb} #conv :c"),
-            Some("attribute_exists(#pk) AND attribute_not_exists(#del)"),
-            Some(names(&[
-                ("#pk", PK),
-                ("#conv", attr::CONVEYING_COLLECTIONS),
-                ("#del", attr::DELETING),
-            ])),
-            Some(HashMap::from([(
-                ":c".to_string(),
-                AttributeValue::Ss(vec![c.to_string()]),
-            )])),
-        )?;
+        let mut tx = Tx::new();
+        tx.push(
+            Write::update(
+                c.as_str(),
+                &keys::member_sk(member.as_str()),
+                Expr::new("SET #cv = :cv")
+                    .name("#cv", attr::CONVEYS_AUTHORIZATION)
+                    .value(":cv", AttributeValue::Bool(m.conveys_authorization)),
+            )
+            .when(writes::exists()),
+        );
+        tx.push(
+            Write::update(
+                member.as_str(),
+                member.as_str(),
+                Expr::new(format!("{verb} #conv :c"))
+                    .name("#conv", attr::CONVEYING_COLLECTIONS)
+                    .value(":c", AttributeValue::Ss(vec![c.to_string()])),
+            )
+            .when(writes::live()),
+        );
         match tx.send(self, c.as_str()).await? {
             TxOutcome::Applied => Ok(()),
-            TxOutcome::Cancelled(_) => Err(Error::Conflict {
+            TxOutcome::Cancelled(_) => Err(Error::ChangedMeanwhile {
                 urn: c.to_string(),
-                expected: 0,
-                current: None,
+                what: "changing whether a membership conveys authorization".into(),
             }),
         }
     }
@@ -232,39 +151,16 @@ impl Store {
     /// Removes a membership given two URNs of any types.
     pub async fn remove_member_any(&self, c: &AnyUrn, m: &AnyUrn) -> Result<bool> {
         let mut tx = Tx::new();
-        tx.delete(
-            self,
-            c.as_str(),
-            &format!("{MEMBER_PREFIX}{m}"),
-            Some("attribute_exists(#pk)"),
-            Some(names(&[("#pk", PK)])),
-            None,
-        )?;
-        tx.update(
-            self,
-            c.as_str(),
-            c.as_str(),
-            "ADD #mc :m1".into(),
-            Some("attribute_exists(#pk)"),
-            Some(names(&[("#pk", PK), ("#mc", attr::MEMBER_COUNT)])),
-            Some(HashMap::from([(":m1".to_string(), n(-1))])),
-        )?;
-        tx.update(
-            self,
-            m.as_str(),
-            m.as_str(),
-            "DELETE #mo :c, #conv :c".into(),
-            Some("attribute_exists(#pk)"),
-            Some(names(&[
-                ("#pk", PK),
-                ("#mo", attr::MEMBER_OF),
-                ("#conv", attr::CONVEYING_COLLECTIONS),
-            ])),
-            Some(HashMap::from([(
-                ":c".to_string(),
-                AttributeValue::Ss(vec![c.to_string()]),
-            )])),
-        )?;
+        tx.push(Write::delete(c.as_str(), &keys::member_sk(m.as_str())).when(writes::exists()));
+        tx.push(writes::count(c.as_str(), attr::MEMBER_COUNT, -1).when(writes::exists()));
+        tx.push(
+            Write::update(
+                m.as_str(),
+                m.as_str(),
+                writes::leave_collections(vec![c.to_string()]),
+            )
+            .when(writes::exists()),
+        );
         match tx.send(self, c.as_str()).await? {
             TxOutcome::Applied => Ok(true),
             TxOutcome::Cancelled(reasons) => {
@@ -333,4 +229,43 @@ impl Store {
         let items = items.iter().map(membership_of).collect::<Result<_>>()?;
         Ok(Page { items, cursor })
     }
+}
+
+/// The error for a cancelled add-member transaction (record, collection, member, checked
+/// ancestors, in that order), or `None` when only the record's condition failed.
+fn add_member_failure(
+    reasons: &[Cancelled],
+    c: &AnyUrn,
+    m: &AnyUrn,
+    checked: &[AnyUrn],
+) -> Option<Error> {
+    let failed = |i: usize| reasons.get(i).filter(|r| r.condition_failed());
+    let end = |i: usize, urn: &AnyUrn| {
+        failed(i).map(|r| match &r.item {
+            Some(o) if o.contains_key(attr::DELETING) => Error::BeingDeleted {
+                urn: urn.to_string(),
+            },
+            _ => Error::RelatedMissing {
+                urn: urn.to_string(),
+            },
+        })
+    };
+    if let Some(e) = end(1, c).or_else(|| end(2, m)) {
+        return Some(e);
+    }
+    for (i, a) in checked.iter().enumerate() {
+        if let Some(r) = failed(3 + i) {
+            return Some(match r.item {
+                Some(_) => Error::BeingDeleted { urn: a.to_string() },
+                None => Error::RelatedMissing { urn: a.to_string() },
+            });
+        }
+    }
+    if failed(0).is_some() {
+        return None;
+    }
+    Some(Error::ChangedMeanwhile {
+        urn: c.to_string(),
+        what: "adding a member".into(),
+    })
 }

@@ -15,11 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::stream::{self, StreamExt};
 
-use crate::codec::n;
+use crate::codec::{key_of, n, s};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::schema::attr;
 use crate::store::{Store, Stored};
+use crate::wire::expr::Expr;
+use crate::wire::pager::Source;
 
 /// What an eager migration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,27 +54,20 @@ impl Store {
                     (found.clone(), migrated.clone(), progress.clone());
                 async move {
                     let mut failed = Vec::new();
-                    let mut start = None;
-                    loop {
-                        let page = self
-                            .client()
-                            .scan()
-                            .table_name(self.table())
-                            .segment(segment as i32)
-                            .total_segments(segments as i32)
-                            .filter_expression("#rt = :rt AND #sv < :sv")
-                            .expression_attribute_names("#rt", attr::RESOURCE_TYPE)
-                            .expression_attribute_names("#sv", attr::SCHEMA_VERSION)
-                            .expression_attribute_values(":rt", crate::codec::s(E::RESOURCE_TYPE))
-                            .expression_attribute_values(":sv", n(E::SCHEMA_VERSION))
-                            .consistent_read(true)
-                            .set_exclusive_start_key(start)
-                            .send()
-                            .await
-                            .map_err(|e| self.map_sdk_error("Scan", e))?;
-                        for item in page.items.unwrap_or_default() {
+                    let filter = Expr::new("#rt = :rt AND #sv < :sv")
+                        .name("#rt", attr::RESOURCE_TYPE)
+                        .name("#sv", attr::SCHEMA_VERSION)
+                        .value(":rt", s(E::RESOURCE_TYPE))
+                        .value(":sv", n(E::SCHEMA_VERSION));
+                    let mut pages = self.pages(Source::Scan {
+                        segment,
+                        total: segments,
+                        filter: Some(filter),
+                    });
+                    while let Some(items) = pages.next().await? {
+                        for item in items {
                             found.fetch_add(1, Ordering::SeqCst);
-                            let key = crate::codec::key_of(&item);
+                            let key = key_of(&item);
                             match self.migrate_one::<E>(item).await {
                                 Ok(()) => {
                                     migrated.fetch_add(1, Ordering::SeqCst);
@@ -86,11 +81,8 @@ impl Store {
                                 );
                             }
                         }
-                        match page.last_evaluated_key {
-                            Some(k) if !k.is_empty() => start = Some(k),
-                            _ => return Ok(failed),
-                        }
                     }
+                    Ok(failed)
                 }
             })
             .buffer_unordered(segments as usize)
@@ -119,10 +111,9 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Conflict {
+        Err(Error::ChangedMeanwhile {
             urn: stored.urn.to_string(),
-            expected: stored.meta.version,
-            current: None,
+            what: "migrating it (it changed on each of 5 attempts)".into(),
         })
     }
 }

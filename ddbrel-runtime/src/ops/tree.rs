@@ -13,7 +13,7 @@ use crate::entity::Child;
 use crate::error::{Error, Result};
 use crate::query::{Order, Page, PageRequest};
 use crate::records::membership::parse_urn_attr;
-use crate::schema::{CHILD_PREFIX, PK, SK, attr};
+use crate::schema::{PK, SK, attr, keys};
 use crate::store::{Store, Stored};
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::pager::check_type_prefix;
@@ -148,7 +148,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<AnyUrn>> {
         check_type_prefix("children query", type_prefix)?;
-        let prefix = format!("{CHILD_PREFIX}{}", type_prefix.unwrap_or(""));
+        let prefix = keys::child_sk(type_prefix.unwrap_or(""));
         let fp = format!("children|{parent}|{prefix}|{}", order.forward());
         let (items, cursor) = self
             .query_prefix(parent.as_str(), &prefix, &fp, order, &page)

@@ -1,22 +1,112 @@
 //! Updating a resource (SCHEMA.md §10 "Update"): one UpdateItem conditioned on the version
 //! read, or one TransactWriteItems when a unique value changes.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, n, s};
+use crate::codec::{self, ResourceMeta, n, s};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::records::marker::marker_item;
 use crate::records::resource::{Stored, resource_item, write_token};
-use crate::schema::{PK, SK, attr};
-use crate::store::{Store, names};
+use crate::schema::attr;
+use crate::store::Store;
 use crate::time;
 use crate::tx::{Cancelled, Tx, TxOutcome};
 use crate::unique::{self, Marker};
+use crate::wire::expr::Expr;
+use crate::wire::write::{Sent, Write, writes};
+
+/// Which markers an update moves: the uniqueness planner (SCHEMA.md §6). Only constraints
+/// whose normalized value changed are touched.
+struct MarkerPlan<'a> {
+    /// Keys held today that the new values no longer need.
+    removed: Vec<&'a String>,
+    /// Markers the new values need that are not held yet.
+    added: Vec<&'a Marker>,
+    /// Every key held after the update, sorted.
+    keys: Vec<String>,
+}
+
+impl<'a> MarkerPlan<'a> {
+    fn new(held: &'a [String], markers: &'a [Marker]) -> MarkerPlan<'a> {
+        let removed = held
+            .iter()
+            .filter(|k| !markers.iter().any(|m| &m.key == *k))
+            .collect();
+        let added = markers.iter().filter(|m| !held.contains(&m.key)).collect();
+        let mut keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
+        keys.sort();
+        MarkerPlan {
+            removed,
+            added,
+            keys,
+        }
+    }
+
+    fn moves_markers(&self) -> bool {
+        !self.removed.is_empty() || !self.added.is_empty()
+    }
+}
+
+/// The update expression: every field set, declared fields now absent (an `Option` set to
+/// `None`) and attributes an on-read migration dropped removed, the version, time, schema
+/// version and write token set, and `_uniqueKeys` when markers move.
+fn update_expr<E: Entity>(
+    stored: &Stored<E>,
+    meta: &ResourceMeta,
+    plan: &MarkerPlan<'_>,
+    token: &str,
+) -> Result<Expr> {
+    let fields = codec::encode_fields(stored.urn.as_str(), &stored.data)?;
+    let mut sets = Vec::new();
+    let mut removes = Vec::new();
+    let mut expr = Expr::default();
+    let mut written: Vec<String> = Vec::new();
+    for (i, (name, value)) in fields.into_iter().enumerate() {
+        expr = expr
+            .name(&format!("#f{i}"), &name)
+            .value(&format!(":f{i}"), value);
+        sets.push(format!("#f{i} = :f{i}"));
+        written.push(name);
+    }
+    let stale = E::descriptor()
+        .fields
+        .iter()
+        .map(|f| f.to_string())
+        .chain(stored.pre_migration.iter().cloned());
+    for (i, name) in stale.enumerate() {
+        if !written.contains(&name) {
+            expr = expr.name(&format!("#r{i}"), &name);
+            removes.push(format!("#r{i}"));
+        }
+    }
+    expr = expr
+        .name("#v", attr::VERSION)
+        .name("#u", attr::UPDATED_AT)
+        .name("#sv", attr::SCHEMA_VERSION)
+        .name("#wt", attr::WRITE_TOKEN)
+        .value(":nv", n(meta.version))
+        .value(":u", s(time::format(meta.updated_at)))
+        .value(":sv", n(meta.schema_version))
+        .value(":wt", s(token));
+    sets.extend(["#v = :nv", "#u = :u", "#sv = :sv", "#wt = :wt"].map(String::from));
+    if plan.moves_markers() {
+        expr = expr.name("#uk", attr::UNIQUE_KEYS);
+        if plan.keys.is_empty() {
+            removes.push("#uk".into());
+        } else {
+            expr = expr.value(":uk", AttributeValue::Ss(plan.keys.clone()));
+            sets.push("#uk = :uk".into());
+        }
+    }
+    let mut text = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        text.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    Ok(expr.with_text(text))
+}
 
 impl Store {
     /// Writes the changes made to `stored.data` (one request), conditioned on the version that
@@ -26,207 +116,112 @@ impl Store {
     /// (conditioned on being free). A stale version is [`Error::Conflict`].
     #[instrument(name = "ddbrel.update", skip_all, fields(urn = %stored.urn, version = stored.meta.version))]
     pub async fn update<E: Entity + Clone>(&self, stored: &Stored<E>) -> Result<Stored<E>> {
-        let urn_s = stored.urn.as_str();
-        let now = time::now();
         let markers = unique::markers_for(
             &stored.data,
             stored.meta.account.as_ref(),
             stored.meta.parent.as_ref(),
         )?;
-        let new_keys: Vec<&str> = markers.iter().map(|m| m.key.as_str()).collect();
-        let removed: Vec<&String> = stored
-            .meta
-            .unique_keys
-            .iter()
-            .filter(|k| !new_keys.contains(&k.as_str()))
-            .collect();
-        let added: Vec<&Marker> = markers
-            .iter()
-            .filter(|m| !stored.meta.unique_keys.contains(&m.key))
-            .collect();
-
-        let fields = codec::encode_fields(urn_s, &stored.data)?;
-        let mut names: HashMap<String, String> = HashMap::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::new();
-        let mut sets = Vec::new();
-        let mut removes = Vec::new();
-        for (i, (name, value)) in fields.into_iter().enumerate() {
-            names.insert(format!("#f{i}"), name);
-            values.insert(format!(":f{i}"), value);
-            sets.push(format!("#f{i} = :f{i}"));
-        }
-        // Declared fields now absent (an `Option` set to `None`), and attributes an on-read
-        // migration dropped.
-        let stale = E::descriptor()
-            .fields
-            .iter()
-            .map(|f| f.to_string())
-            .chain(stored.pre_migration.iter().cloned());
-        for (i, name) in stale.enumerate() {
-            if !names.values().any(|n| *n == name) {
-                names.insert(format!("#r{i}"), name);
-                removes.push(format!("#r{i}"));
-            }
-        }
-        for (tag, name) in [
-            ("#v", attr::VERSION),
-            ("#u", attr::UPDATED_AT),
-            ("#sv", attr::SCHEMA_VERSION),
-            ("#wt", attr::WRITE_TOKEN),
-            ("#del", attr::DELETING),
-        ] {
-            names.insert(tag.to_string(), name.to_string());
-        }
-        let new_version = stored.meta.version + 1;
-        values.insert(":v".into(), n(stored.meta.version));
-        values.insert(":nv".into(), n(new_version));
-        values.insert(":u".into(), s(time::format(now)));
-        values.insert(":sv".into(), n(E::SCHEMA_VERSION));
-        let token = write_token();
-        values.insert(":wt".into(), s(token.clone()));
-        sets.extend([
-            "#v = :nv".into(),
-            "#u = :u".into(),
-            "#sv = :sv".into(),
-            "#wt = :wt".into(),
-        ]);
-        let mut unique_keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
-        unique_keys.sort();
-        if !removed.is_empty() || !added.is_empty() {
-            names.insert("#uk".into(), attr::UNIQUE_KEYS.into());
-            if unique_keys.is_empty() {
-                removes.push("#uk".into());
-            } else {
-                values.insert(":uk".into(), AttributeValue::Ss(unique_keys.clone()));
-                sets.push("#uk = :uk".into());
-            }
-        }
-        let mut expr = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        // Check the size of the item as it will be.
+        let plan = MarkerPlan::new(&stored.meta.unique_keys, &markers);
         let mut meta = stored.meta.clone();
-        meta.version = new_version;
-        meta.updated_at = now;
+        meta.version = stored.meta.version + 1;
+        meta.updated_at = time::now();
         meta.schema_version = E::SCHEMA_VERSION;
-        meta.unique_keys = unique_keys;
+        meta.unique_keys = plan.keys.clone();
+        let token = write_token();
+        // Check the size of the item as it will be.
         let mut as_written = resource_item(&stored.urn, &stored.data, &meta)?;
         as_written.insert(attr::WRITE_TOKEN.into(), s(token.clone()));
         codec::check_limits(&as_written)?;
-        let condition = "#v = :v AND attribute_not_exists(#del)";
-        let updated = Stored {
+
+        let urn = stored.urn.as_str();
+        let write = Write::update(urn, urn, update_expr(stored, &meta, &plan, &token)?).when(
+            writes::at_version(stored.meta.version)
+                .and(writes::incarnation(stored.meta.created_at))
+                .and(writes::not_fenced()),
+        );
+        if plan.moves_markers() {
+            self.update_with_markers::<E>(stored, write, &plan, &meta)
+                .await?;
+        } else {
+            match write.send(self).await? {
+                Sent::Applied(_) => {}
+                // An earlier attempt of this very update landed (the SDK retried after a lost
+                // response): the item holds the token only we wrote.
+                Sent::ConditionFailed(Some(old)) if is_our_update(&old, meta.version, &token) => {}
+                Sent::ConditionFailed(old) => {
+                    return Err(write_failure(urn, &stored.meta, old.as_ref()));
+                }
+            }
+        }
+        Ok(Stored {
             urn: stored.urn.clone(),
             data: stored.data.clone(),
             meta,
             pre_migration: Vec::new(),
-        };
+        })
+    }
 
-        if removed.is_empty() && added.is_empty() {
-            let res = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(urn_s))
-                .key(SK, s(urn_s))
-                .update_expression(expr)
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .return_values_on_condition_check_failure(
-                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            return match res {
-                Ok(_) => Ok(updated),
-                Err(e) => match e.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                    ) => {
-                        // An earlier attempt of this very update landed (the SDK retried
-                        // after a lost response): the item holds the token only we wrote.
-                        if c.item().is_some_and(|old| is_our_update(old, new_version, &token)) {
-                            return Ok(updated);
-                        }
-                        Err(write_failure(urn_s, stored.meta.version, c.item()))
-                    }
-                    _ => Err(self.map_sdk_error("UpdateItem", e)),
-                },
-            };
-        }
-
+    /// The update and its marker moves in one TransactWriteItems: the resource, a
+    /// ConditionCheck of each ancestor (no new marker beneath a cascade that has collected
+    /// its markers), the old markers deleted if still ours, the new ones put if free.
+    async fn update_with_markers<E: Entity>(
+        &self,
+        stored: &Stored<E>,
+        write: Write,
+        plan: &MarkerPlan<'_>,
+        meta: &ResourceMeta,
+    ) -> Result<()> {
+        let urn = stored.urn.as_str();
         let mut tx = Tx::new();
-        tx.update(
-            self,
-            urn_s,
-            urn_s,
-            expr,
-            Some(condition),
-            Some(names),
-            Some(values),
-        )?;
-        // A new marker must not appear beneath a cascade that has already collected markers.
+        tx.push(write);
         for ancestor in &stored.meta.ancestors {
-            tx.check(
-                self,
+            tx.push(Write::check(
                 ancestor.as_str(),
                 ancestor.as_str(),
-                "attribute_exists(PK) AND attribute_not_exists(#del)",
-                Some(self::names(&[("#del", attr::DELETING)])),
-                None,
-            )?;
+                writes::live(),
+            ));
         }
-        for key in &removed {
-            tx.delete(
-                self,
-                key,
-                key,
-                Some("attribute_not_exists(PK) OR #o = :me"),
-                Some(self::names(&[("#o", attr::OWNER_URN)])),
-                Some(HashMap::from([(":me".to_string(), s(urn_s))])),
-            )?;
+        for key in &plan.removed {
+            tx.push(writes::delete_marker_if_owned(key, urn));
         }
-        for m in &added {
-            tx.put(
-                self,
-                marker_item::<E>(m, urn_s, &now),
-                Some("attribute_not_exists(PK)"),
-                None,
-                None,
-            )?;
+        for m in &plan.added {
+            tx.push(writes::put_marker(marker_item::<E>(
+                m,
+                urn,
+                &meta.updated_at,
+            )));
         }
-        match tx.send(self, urn_s).await? {
-            TxOutcome::Applied => Ok(updated),
-            TxOutcome::Cancelled(reasons) => {
-                if let Some(r) = reasons.first().filter(|r| r.condition_failed()) {
-                    return Err(write_failure(urn_s, stored.meta.version, r.item.as_ref()));
-                }
-                for (i, ancestor) in stored.meta.ancestors.iter().enumerate() {
-                    if reasons.get(1 + i).is_some_and(Cancelled::condition_failed) {
-                        return Err(Error::BeingDeleted {
-                            urn: ancestor.to_string(),
-                        });
-                    }
-                }
-                let first_added = 1 + stored.meta.ancestors.len() + removed.len();
-                for (i, m) in added.iter().enumerate() {
-                    if let Some(r) = reasons
-                        .get(first_added + i)
-                        .filter(|r| r.condition_failed())
-                    {
-                        return Err(unique_violation::<E>(m, r));
-                    }
-                }
-                Err(Error::Conflict {
-                    urn: urn_s.to_string(),
-                    expected: stored.meta.version,
-                    current: None,
-                })
+        let reasons = match tx.send(self, urn).await? {
+            TxOutcome::Applied => return Ok(()),
+            TxOutcome::Cancelled(reasons) => reasons,
+        };
+        if let Some(r) = reasons.first().filter(|r| r.condition_failed()) {
+            return Err(write_failure(urn, &stored.meta, r.item.as_ref()));
+        }
+        for (i, ancestor) in stored.meta.ancestors.iter().enumerate() {
+            if reasons.get(1 + i).is_some_and(Cancelled::condition_failed) {
+                return Err(Error::BeingDeleted {
+                    urn: ancestor.to_string(),
+                });
             }
         }
+        let first_added = 1 + stored.meta.ancestors.len() + plan.removed.len();
+        for (i, m) in plan.added.iter().enumerate() {
+            if let Some(r) = reasons
+                .get(first_added + i)
+                .filter(|r| r.condition_failed())
+            {
+                return Err(unique_violation::<E>(m, r));
+            }
+        }
+        // A marker we were to delete is held by another resource: the table moved under us.
+        Err(Error::ChangedMeanwhile {
+            urn: urn.to_string(),
+            what: "moving its unique values".into(),
+        })
     }
 }
+
 /// Whether an item is the result of our own update: our version and the token only this
 /// update wrote. Time cannot decide it: two writers from the same read can write in the same
 /// millisecond, and the loser would take the winner's write for its own (a lost update).
@@ -235,8 +230,9 @@ fn is_our_update(item: &Item, new_version: u64, token: &str) -> bool {
         && codec::get_s(item, attr::WRITE_TOKEN).ok() == Some(token)
 }
 
-/// The error for a failed conditional write of a resource, from the item as it was.
-pub(crate) fn write_failure(urn: &str, expected: u64, old: Option<&Item>) -> Error {
+/// The error for a failed conditional write of a resource read as `read`, from the item as
+/// it was.
+pub(crate) fn write_failure(urn: &str, read: &ResourceMeta, old: Option<&Item>) -> Error {
     let Some(old) = old else {
         return Error::NotFound {
             urn: urn.to_string(),
@@ -247,9 +243,15 @@ pub(crate) fn write_failure(urn: &str, expected: u64, old: Option<&Item>) -> Err
             urn: urn.to_string(),
         };
     }
+    if codec::get_s(old, attr::CREATED_AT).ok() != Some(time::format(read.created_at).as_str()) {
+        return Error::ChangedMeanwhile {
+            urn: urn.to_string(),
+            what: "it was deleted and created again since it was read".into(),
+        };
+    }
     Error::Conflict {
         urn: urn.to_string(),
-        expected,
+        expected: read.version,
         current: codec::get_u64(old, attr::VERSION).ok(),
     }
 }

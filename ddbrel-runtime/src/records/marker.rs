@@ -162,7 +162,7 @@ pub fn scope_text<'a>(
     account: Option<&'a AnyUrn>,
     parent: Option<&'a AnyUrn>,
 ) -> Result<&'a str> {
-    let missing = |what: &str| Error::Encode {
+    let missing = |what: &str| Error::InvalidArgument {
         what: format!("unique constraint {resource_type}.{}", constraint.name),
         reason: format!(
             "scope {} needs the resource's {what}, which it has none of",
@@ -208,11 +208,27 @@ pub fn markers_for<E: crate::Entity>(
     Ok(out)
 }
 
-/// A UniqueKeyValue record.
+/// A UniqueKeyValue record of an entity type's constraint.
 pub(crate) fn marker_item<E: Entity>(m: &Marker, owner: &str, now: &jiff::Timestamp) -> Item {
+    marker_record(
+        &m.key,
+        owner,
+        &format!("{}.{}", E::RESOURCE_TYPE, m.constraint),
+        now,
+    )
+}
+
+/// A UniqueKeyValue record: `key` held by `owner` for `constraint`
+/// (`{resourceType}.{constraint}`).
+pub(crate) fn marker_record(
+    key: &str,
+    owner: &str,
+    constraint: &str,
+    now: &jiff::Timestamp,
+) -> Item {
     HashMap::from([
-        (PK.into(), s(&m.key)),
-        (SK.into(), s(&m.key)),
+        (PK.into(), s(key)),
+        (SK.into(), s(key)),
         (attr::TYPE.into(), s(RecordType::UniqueKeyValue.as_str())),
         (
             attr::SCHEMA_VERSION.into(),
@@ -220,9 +236,6 @@ pub(crate) fn marker_item<E: Entity>(m: &Marker, owner: &str, now: &jiff::Timest
         ),
         (attr::CREATED_AT.into(), s(time::format(*now))),
         (attr::OWNER_URN.into(), s(owner)),
-        (
-            attr::CONSTRAINT.into(),
-            s(format!("{}.{}", E::RESOURCE_TYPE, m.constraint)),
-        ),
+        (attr::CONSTRAINT.into(), s(constraint)),
     ])
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::Item;
 use crate::codec::{self, n, s};
 use crate::error::{Error, Result};
-use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, MEMBER_PREFIX, PK, RecordType, SK, attr};
+use crate::schema::{GSI1PK, GSI1SK, PK, RecordType, SK, attr, keys};
 use crate::time;
 use crate::urn::AnyUrn;
 
@@ -47,12 +47,9 @@ pub(crate) fn membership_of(item: &Item) -> Result<Membership> {
 pub(crate) fn membership_item(m: &Membership, now: &jiff::Timestamp) -> Item {
     HashMap::from([
         (PK.into(), s(m.collection.as_str())),
-        (SK.into(), s(format!("{MEMBER_PREFIX}{}", m.member))),
+        (SK.into(), s(keys::member_sk(m.member.as_str()))),
         (GSI1PK.into(), s(m.member.as_str())),
-        (
-            GSI1SK.into(),
-            s(format!("{COLLECTION_PREFIX}{}", m.collection)),
-        ),
+        (GSI1SK.into(), s(keys::collection_sk(m.collection.as_str()))),
         (
             attr::TYPE.into(),
             s(RecordType::CollectionMembershipRelationship.as_str()),

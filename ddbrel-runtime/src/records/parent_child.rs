@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::Item;
 use crate::records::attrs::{n, s};
-use crate::schema::{CHILD_PREFIX, PARENT_PREFIX, PK, RecordType, SK, attr};
+use crate::schema::{GSI1PK, GSI1SK, PK, RecordType, SK, attr, keys};
 use crate::time;
 use crate::urn::AnyUrn;
 
@@ -13,12 +13,9 @@ use crate::urn::AnyUrn;
 pub(crate) fn parent_child_item(parent: &AnyUrn, child: &AnyUrn, now: &jiff::Timestamp) -> Item {
     HashMap::from([
         (PK.into(), s(parent.as_str())),
-        (SK.into(), s(format!("{CHILD_PREFIX}{child}"))),
-        (crate::schema::GSI1PK.into(), s(child.as_str())),
-        (
-            crate::schema::GSI1SK.into(),
-            s(format!("{PARENT_PREFIX}{parent}")),
-        ),
+        (SK.into(), s(keys::child_sk(child.as_str()))),
+        (GSI1PK.into(), s(child.as_str())),
+        (GSI1SK.into(), s(keys::parent_sk(parent.as_str()))),
         (
             attr::TYPE.into(),
             s(RecordType::ParentChildRelationship.as_str()),

@@ -191,7 +191,9 @@ pub fn encode_fields<E: Entity>(urn: &str, data: &E) -> Result<Item> {
 }
 
 /// The Resource item for an entity: reserved attributes per SCHEMA.md plus its fields, as the
-/// store writes it (for tools that write items themselves, such as imports and benchmarks).
+/// store writes it (for tools that write items themselves, such as imports and benchmarks),
+/// with the bookkeeping `meta` carries (`_memberOf`, `_conveyingCollections`, the counts, the
+/// fence), so that the size checked before an update is the size the item will have.
 pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
     let mut item = encode_fields(urn.as_str(), data)?;
     let u = urn.as_str();
@@ -213,13 +215,34 @@ pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> 
             AttributeValue::L(meta.ancestors.iter().map(|a| s(a.as_str())).collect()),
         );
     }
-    if !meta.unique_keys.is_empty() {
-        item.insert(
-            attr::UNIQUE_KEYS.into(),
-            AttributeValue::Ss(meta.unique_keys.clone()),
-        );
+    for (name, set) in [
+        (attr::UNIQUE_KEYS, meta.unique_keys.clone()),
+        (attr::MEMBER_OF, urn_texts(&meta.member_of)),
+        (
+            attr::CONVEYING_COLLECTIONS,
+            urn_texts(&meta.conveying_collections),
+        ),
+    ] {
+        if !set.is_empty() {
+            item.insert(name.into(), AttributeValue::Ss(set));
+        }
+    }
+    for (name, count) in [
+        (attr::CHILD_COUNT, meta.child_count),
+        (attr::MEMBER_COUNT, meta.member_count),
+    ] {
+        if count > 0 {
+            item.insert(name.into(), n(count));
+        }
+    }
+    if let Some(at) = meta.deleting {
+        item.insert(attr::DELETING.into(), s(time::format(at)));
     }
     Ok(item)
+}
+
+fn urn_texts(urns: &[AnyUrn]) -> Vec<String> {
+    urns.iter().map(|u| u.to_string()).collect()
 }
 
 /// A resource as stored: its URN, its data and the reserved attributes the store maintains.

@@ -62,7 +62,7 @@ impl Store {
                 .set_keys(Some(std::mem::take(&mut pending)))
                 .consistent_read(true)
                 .build()
-                .map_err(|e| Error::Encode {
+                .map_err(|e| Error::InvalidRequest {
                     what: "BatchGetItem keys".into(),
                     reason: e.to_string(),
                 })?;
@@ -119,7 +119,7 @@ impl Store {
                     .map(|d| WriteRequest::builder().delete_request(d).build())
             })
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::Encode {
+            .map_err(|e| Error::InvalidRequest {
                 what: "BatchWriteItem delete".into(),
                 reason: e.to_string(),
             })?;
@@ -141,7 +141,7 @@ impl Store {
                     .map(|p| WriteRequest::builder().put_request(p).build())
             })
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::Encode {
+            .map_err(|e| Error::InvalidRequest {
                 what: "BatchWriteItem put".into(),
                 reason: e.to_string(),
             })?;

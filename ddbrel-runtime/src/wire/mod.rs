@@ -2,8 +2,10 @@
 //! builder, batches, and pages and cursors.
 
 pub mod batch;
+pub mod expr;
 pub mod page;
 pub mod pager;
 pub mod retry;
 pub mod store;
 pub mod tx;
+pub mod write;

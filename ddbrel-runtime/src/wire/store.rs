@@ -2,8 +2,6 @@
 //! how an SDK error becomes an [`Error`]. The operations are `impl Store` blocks in `ops/`, one
 //! access-pattern family per file.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
@@ -111,14 +109,6 @@ where
         self.as_service_error()
             .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
     }
-}
-
-/// Expression attribute names from pairs.
-pub(crate) fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 /// An SDK config builder for a DynamoDB-compatible endpoint (static local credentials, region

@@ -6,16 +6,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
-use crate::codec::{item_size, value_size};
 use crate::error::{Error, Result};
-use crate::schema::{PK, SK, limits};
-use crate::store::Store;
+use crate::schema::limits;
+use crate::wire::store::Store;
+use crate::wire::write::Write;
 
 /// Why one action of a cancelled transaction failed.
 #[derive(Debug, Clone)]
@@ -46,31 +43,12 @@ pub type Values = HashMap<String, AttributeValue>;
 /// Expression names shorthand.
 pub type Names = HashMap<String, String>;
 
-/// A TransactWriteItems under construction.
-#[derive(Default)]
+/// A TransactWriteItems under construction: [`Write`] values in order, counted against
+/// DynamoDB's limits (100 actions, 4 MB) before anything is sent.
+#[derive(Debug, Default)]
 pub struct Tx {
-    items: Vec<TransactWriteItem>,
+    writes: Vec<Write>,
     bytes: usize,
-}
-
-fn key(pk: &str, sk: &str) -> Item {
-    HashMap::from([
-        (PK.to_string(), AttributeValue::S(pk.to_string())),
-        (SK.to_string(), AttributeValue::S(sk.to_string())),
-    ])
-}
-
-fn build_err(e: impl std::fmt::Display) -> Error {
-    Error::Encode {
-        what: "transaction action".into(),
-        reason: e.to_string(),
-    }
-}
-
-fn values_size(v: &Option<Values>) -> usize {
-    v.as_ref()
-        .map(|v| v.iter().map(|(k, v)| k.len() + value_size(v)).sum())
-        .unwrap_or(0)
 }
 
 impl Tx {
@@ -81,124 +59,34 @@ impl Tx {
 
     /// Number of actions so far.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.writes.len()
     }
 
     /// Whether there are no actions.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.writes.is_empty()
     }
 
-    /// Adds a Put.
-    pub fn put(
-        &mut self,
-        store: &Store,
-        item: Item,
-        condition: Option<&str>,
-        names: Option<Names>,
-        values: Option<Values>,
-    ) -> Result<()> {
-        self.bytes += item_size(&item) + values_size(&values) + 64;
-        let put = Put::builder()
-            .table_name(store.table())
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_err)?;
-        self.items
-            .push(TransactWriteItem::builder().put(put).build());
-        Ok(())
+    /// Adds a write; its index is the index of its cancellation reason.
+    pub fn push(&mut self, write: Write) -> &mut Self {
+        self.bytes += write.size();
+        self.writes.push(write);
+        self
     }
 
-    /// Adds a Delete.
-    pub fn delete(
-        &mut self,
-        store: &Store,
-        pk: &str,
-        sk: &str,
-        condition: Option<&str>,
-        names: Option<Names>,
-        values: Option<Values>,
-    ) -> Result<()> {
-        self.bytes += pk.len() + sk.len() + values_size(&values) + 64;
-        let delete = Delete::builder()
-            .table_name(store.table())
-            .set_key(Some(key(pk, sk)))
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_err)?;
-        self.items
-            .push(TransactWriteItem::builder().delete(delete).build());
-        Ok(())
-    }
-
-    /// Adds an Update.
-    #[allow(clippy::too_many_arguments)]
-    pub fn update(
-        &mut self,
-        store: &Store,
-        pk: &str,
-        sk: &str,
-        update: String,
-        condition: Option<&str>,
-        names: Option<Names>,
-        values: Option<Values>,
-    ) -> Result<()> {
-        self.bytes += pk.len() + sk.len() + update.len() + values_size(&values) + 64;
-        let u = Update::builder()
-            .table_name(store.table())
-            .set_key(Some(key(pk, sk)))
-            .update_expression(update)
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_err)?;
-        self.items
-            .push(TransactWriteItem::builder().update(u).build());
-        Ok(())
-    }
-
-    /// Adds a ConditionCheck.
-    pub fn check(
-        &mut self,
-        store: &Store,
-        pk: &str,
-        sk: &str,
-        condition: &str,
-        names: Option<Names>,
-        values: Option<Values>,
-    ) -> Result<()> {
-        self.bytes += pk.len() + sk.len() + condition.len() + values_size(&values) + 64;
-        let c = ConditionCheck::builder()
-            .table_name(store.table())
-            .set_key(Some(key(pk, sk)))
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_err)?;
-        self.items
-            .push(TransactWriteItem::builder().condition_check(c).build());
-        Ok(())
+    /// The writes so far.
+    pub fn writes(&self) -> &[Write] {
+        &self.writes
     }
 
     /// Refuses a transaction over 100 actions or 4 MB before anything is sent.
     pub fn check_limits(&self, urn: &str) -> Result<()> {
-        if self.items.len() > limits::MAX_TRANSACT_ACTIONS
+        if self.writes.len() > limits::MAX_TRANSACT_ACTIONS
             || self.bytes > limits::MAX_TRANSACT_BYTES
         {
             return Err(Error::TransactionTooLarge {
                 urn: urn.to_string(),
-                actions: self.items.len(),
+                actions: self.writes.len(),
                 bytes: self.bytes,
             });
         }
@@ -206,96 +94,139 @@ impl Tx {
     }
 
     /// Sends the transaction. Conflicts with other transactions and throttling are retried
-    /// with the same ClientRequestToken under the store's retry budget; a cancellation for
-    /// conditions is returned for the caller to decode.
+    /// under the store's retry budget; a cancellation for conditions is returned for the caller
+    /// to decode.
+    ///
+    /// The ClientRequestToken: an attempt whose outcome is unknown (timeout, lost response) is
+    /// retried with the **same** token, which DynamoDB applies at most once. After a *definite*
+    /// cancellation (nothing applied) and no earlier unknown outcome, the next attempt takes a
+    /// fresh token, so it is a new request rather than a replay of the cancelled one.
+    /// `urn` names the resource the transaction is for, in errors.
     pub async fn send(self, store: &Store, urn: &str) -> Result<TxOutcome> {
         self.check_limits(urn)?;
-        let token = uuid::Uuid::new_v4().to_string();
+        let table = store.table();
+        let items = self
+            .writes
+            .into_iter()
+            .map(|w| w.into_transact_item(table))
+            .collect::<Result<Vec<_>>>()?;
+        let mut token = uuid::Uuid::new_v4().to_string();
+        let mut maybe_applied = false;
         let policy = store.retry_policy();
         let mut attempt = 0u32;
         loop {
             let res = store
                 .client()
                 .transact_write_items()
-                .set_transact_items(Some(self.items.clone()))
+                .set_transact_items(Some(items.clone()))
                 .client_request_token(&token)
                 .send()
                 .await;
+            attempt += 1;
             let err = match res {
                 Ok(_) => return Ok(TxOutcome::Applied),
                 Err(e) => e,
             };
-            // Not sent at all: nothing to retry.
-            if matches!(
-                err,
-                aws_sdk_dynamodb::error::SdkError::ConstructionFailure(_)
-            ) {
-                return Err(Error::service("TransactWriteItems", err));
-            }
-            // Sent, but the outcome is unknown (timeout, connection lost, unreadable response):
-            // retrying with the same ClientRequestToken is safe, DynamoDB applies it once.
-            let ambiguous = err.as_service_error().is_none();
-            let retry = ambiguous
-                || match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(ex)) => {
-                        let reasons: Vec<Cancelled> = ex
-                            .cancellation_reasons()
-                            .iter()
-                            .map(|r| Cancelled {
-                                code: r.code().filter(|c| *c != "None").map(str::to_string),
-                                item: r.item().cloned(),
-                            })
-                            .collect();
-                        let conflict = reasons.iter().any(|r| {
-                            matches!(
-                                r.code.as_deref(),
-                                Some("TransactionConflict")
-                                    | Some("ThrottlingError")
-                                    | Some("ProvisionedThroughputExceeded")
-                            )
-                        });
-                        let condition = reasons.iter().any(Cancelled::condition_failed);
-                        if condition || !conflict {
-                            if condition {
-                                return Ok(TxOutcome::Cancelled(reasons));
+            let step = classify(&err);
+            let step = match step {
+                Step::Fail => {
+                    return Err(match err.as_service_error() {
+                        Some(TransactWriteItemsError::ResourceNotFoundException(_)) => {
+                            Error::TableNotFound {
+                                table: table.to_string(),
                             }
-                            return Err(Error::service("TransactWriteItems", err));
                         }
-                        true
-                    }
-                    Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
-                    Some(TransactWriteItemsError::ProvisionedThroughputExceededException(_))
-                    | Some(TransactWriteItemsError::RequestLimitExceeded(_)) => true,
-                    Some(TransactWriteItemsError::ResourceNotFoundException(_)) => {
-                        return Err(Error::TableNotFound {
-                            table: store.table().to_string(),
-                        });
-                    }
-                    _ => false,
-                };
-            attempt += 1;
-            if !retry || attempt >= policy.max_attempts {
-                if ambiguous {
-                    return Err(Error::OutcomeUnknown {
+                        _ => Error::service("TransactWriteItems", err),
+                    });
+                }
+                Step::Conditions(reasons) => return Ok(TxOutcome::Cancelled(reasons)),
+                other => other,
+            };
+            maybe_applied |= matches!(step, Step::Unknown);
+            if attempt >= policy.max_attempts {
+                return Err(match step {
+                    Step::Unknown | Step::InProgress if maybe_applied => Error::OutcomeUnknown {
                         operation: "TransactWriteItems",
+                        urn: urn.to_string(),
                         attempts: attempt,
                         source: Box::new(err),
-                    });
-                }
-                if retry {
-                    return Err(Error::Throttled {
+                    },
+                    Step::Conflict => Error::Contended {
+                        operation: "TransactWriteItems",
+                        key: urn.to_string(),
+                        attempts: attempt,
+                    },
+                    _ => Error::Throttled {
                         operation: "TransactWriteItems",
                         source: Box::new(err),
-                    });
-                }
-                return Err(Error::service("TransactWriteItems", err));
+                    },
+                });
             }
-            tracing::debug!(
-                attempt,
-                ambiguous,
-                "retrying TransactWriteItems with the same token"
-            );
+            if matches!(step, Step::Conflict | Step::Throttled) && !maybe_applied {
+                token = uuid::Uuid::new_v4().to_string();
+            }
+            tracing::debug!(attempt, maybe_applied, "retrying TransactWriteItems");
             tokio::time::sleep(policy.backoff(attempt)).await;
         }
+    }
+}
+
+/// What a failed TransactWriteItems attempt calls for.
+enum Step {
+    /// Not retryable.
+    Fail,
+    /// Cancelled because of conditions: the caller decodes the reasons.
+    Conditions(Vec<Cancelled>),
+    /// Cancelled by a conflict with another transaction: nothing applied.
+    Conflict,
+    /// Throttled (the request, or an action of it): nothing applied.
+    Throttled,
+    /// A request with this token is still in progress: retry with the same token.
+    InProgress,
+    /// Sent, but the outcome is unknown: it may have been applied.
+    Unknown,
+}
+
+fn classify(
+    err: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Step {
+    if matches!(
+        err,
+        aws_sdk_dynamodb::error::SdkError::ConstructionFailure(_)
+    ) {
+        return Step::Fail; // never sent
+    }
+    match err.as_service_error() {
+        None => Step::Unknown,
+        Some(TransactWriteItemsError::TransactionCanceledException(ex)) => {
+            let reasons: Vec<Cancelled> = ex
+                .cancellation_reasons()
+                .iter()
+                .map(|r| Cancelled {
+                    code: r.code().filter(|c| *c != "None").map(str::to_string),
+                    item: r.item().cloned(),
+                })
+                .collect();
+            if reasons.iter().any(Cancelled::condition_failed) {
+                return Step::Conditions(reasons);
+            }
+            let code = |c: &str| reasons.iter().any(|r| r.code.as_deref() == Some(c));
+            if code("TransactionConflict") {
+                Step::Conflict
+            } else if code("ThrottlingError") || code("ProvisionedThroughputExceeded") {
+                Step::Throttled
+            } else {
+                Step::Fail
+            }
+        }
+        Some(TransactWriteItemsError::TransactionInProgressException(_)) => Step::InProgress,
+        // A 500 that outlived the SDK's own retries: the transaction may have been applied.
+        Some(TransactWriteItemsError::InternalServerError(_)) => Step::Unknown,
+        Some(TransactWriteItemsError::ProvisionedThroughputExceededException(_))
+        | Some(TransactWriteItemsError::RequestLimitExceeded(_)) => Step::Throttled,
+        Some(_) => Step::Fail,
     }
 }

@@ -1,15 +1,20 @@
 //! The atomic path: a leaf or a small closure deleted in one TransactWriteItems, conditioned
 //! on what was read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use crate::codec::{self, n, s};
+use crate::codec::{self};
 use crate::error::{Error, Result};
-use crate::schema::{PK, attr, limits};
-use crate::store::{Store, names};
+use crate::schema::{attr, limits};
+use crate::store::Store;
 use crate::tx::{Tx, TxOutcome};
 
-use super::{Closure, DeleteOptions, DeleteReport, Progress, child_sk, member_sk};
+use super::{Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress};
+use crate::schema::keys;
+use crate::wire::write::{Write, writes};
+use std::collections::BTreeMap;
+
+use crate::urn::AnyUrn;
 
 impl Store {
     /// Tries to delete a whole closure in one TransactWriteItems, every resource conditioned
@@ -33,119 +38,9 @@ impl Store {
         if actions > limits::MAX_TRANSACT_ACTIONS {
             return Ok(None);
         }
-        let mut tx = Tx::new();
-        let mut touched: HashSet<(String, String)> = HashSet::new();
-        let mut touch = |pk: &str, sk: &str| touched.insert((pk.to_string(), sk.to_string()));
-        // Resources, each conditioned on the state read.
-        for node in &closure.nodes {
-            let (Some(meta), true) = (&node.meta, touch(node.urn.as_str(), node.urn.as_str()))
-            else {
-                return Ok(None);
-            };
-            let mut cond = vec![
-                "#v = :v".to_string(),
-                "attribute_not_exists(#del)".to_string(),
-            ];
-            let mut vals = HashMap::from([(":v".to_string(), n(meta.version))]);
-            if meta.child_count == 0 {
-                cond.push("(attribute_not_exists(#cc) OR #cc = :zero)".into());
-            } else {
-                cond.push("#cc = :cc".into());
-                vals.insert(":cc".into(), n(meta.child_count));
-            }
-            if meta.member_count == 0 {
-                cond.push("(attribute_not_exists(#mc) OR #mc = :zero)".into());
-            } else {
-                cond.push("#mc = :mc".into());
-                vals.insert(":mc".into(), n(meta.member_count));
-            }
-            // The collections holding it, exactly as read: their membership records are the
-            // ones this transaction deletes (a membership moved since, with the same count,
-            // must cancel it).
-            if meta.member_of.is_empty() {
-                cond.push("attribute_not_exists(#mo)".into());
-            } else {
-                cond.push("size(#mo) = :mo".into());
-                vals.insert(":mo".into(), n(meta.member_of.len()));
-                for (i, c) in meta.member_of.iter().enumerate() {
-                    cond.push(format!("contains(#mo, :mo{i})"));
-                    vals.insert(format!(":mo{i}"), s(c.as_str()));
-                }
-            }
-            if meta.unique_keys.is_empty() {
-                cond.push("attribute_not_exists(#uk)".into());
-            } else {
-                cond.push("size(#uk) = :uk".into());
-                vals.insert(":uk".into(), n(meta.unique_keys.len()));
-            }
-            vals.insert(":zero".into(), n(0));
-            tx.delete(
-                self,
-                node.urn.as_str(),
-                node.urn.as_str(),
-                Some(&cond.join(" AND ")),
-                Some(names(&[
-                    ("#v", attr::VERSION),
-                    ("#del", attr::DELETING),
-                    ("#cc", attr::CHILD_COUNT),
-                    ("#mc", attr::MEMBER_COUNT),
-                    ("#mo", attr::MEMBER_OF),
-                    ("#uk", attr::UNIQUE_KEYS),
-                ])),
-                Some(vals),
-            )?;
-        }
-        for (parent, child, _) in &closure.parent_child {
-            let sk = child_sk(child);
-            if !touch(parent.as_str(), &sk) {
-                return Ok(None);
-            }
-            tx.delete(self, parent.as_str(), &sk, None, None, None)?;
-        }
-        if let Some(parent) = root.meta.as_ref().and_then(|m| m.parent.as_ref()) {
-            let sk = child_sk(&root.urn);
-            if !touch(parent.as_str(), &sk) {
-                return Ok(None);
-            }
-            tx.delete(self, parent.as_str(), &sk, None, None, None)?;
-        }
-        for (collection, member) in closure.memberships.keys() {
-            let sk = member_sk(member);
-            if !touch(collection.as_str(), &sk) {
-                return Ok(None);
-            }
-            tx.delete(self, collection.as_str(), &sk, None, None, None)?;
-        }
-        for (key, owner) in &closure.markers {
-            if !touch(key, key) {
-                return Ok(None);
-            }
-            tx.delete(
-                self,
-                key,
-                key,
-                Some("attribute_not_exists(PK) OR #o = :me"),
-                Some(names(&[("#o", attr::OWNER_URN)])),
-                Some(HashMap::from([(":me".to_string(), s(owner.as_str()))])),
-            )?;
-        }
-        for (urn, upd) in &outside {
-            if !touch(urn.as_str(), urn.as_str()) {
-                return Ok(None);
-            }
-            let (expr, nm, vals) = upd.expression();
-            let mut nm = nm;
-            nm.insert("#pk".into(), PK.into());
-            tx.update(
-                self,
-                urn.as_str(),
-                urn.as_str(),
-                expr,
-                Some("attribute_exists(#pk)"),
-                Some(nm),
-                Some(vals),
-            )?;
-        }
+        let Some(tx) = atomic_tx(closure, root, &outside) else {
+            return Ok(None);
+        };
         if tx.check_limits(root.urn.as_str()).is_err() {
             return Ok(None);
         }
@@ -171,6 +66,10 @@ impl Store {
                             });
                         }
                         Some(old) => {
+                            let created = codec::get_ts(old, attr::CREATED_AT).ok();
+                            if opts.expected_created_at.is_some_and(|c| Some(c) != created) {
+                                return Err(super::reincarnated(&root.urn));
+                            }
                             let current = codec::get_u64(old, attr::VERSION).ok();
                             if let Some(v) = opts.expected_version
                                 && current != Some(v)
@@ -189,4 +88,57 @@ impl Store {
             }
         }
     }
+}
+
+/// The whole closure as one transaction, every write conditioned on what was read; `None`
+/// when an item would be written twice (DynamoDB allows each item once per transaction).
+///
+/// Every relationship record it deletes must still exist. The resources' conditions pin
+/// their counts and `_memberOf` as read, but a count is preserved by churn (one child deleted
+/// and another created, one membership removed and another added) and `_memberOf` can be
+/// stale after an interrupted cascade removed a membership from the other end: in both cases
+/// a record read is gone, its delete's condition fails, and the atomic path gives way to the
+/// fenced sweep, which reads again. Unconditioned, the transaction would commit, orphan the
+/// new record or decrement a count twice (write protocol defects 1 and 2).
+fn atomic_tx(
+    closure: &Closure,
+    root: &Node,
+    outside: &BTreeMap<AnyUrn, OutsideUpdate>,
+) -> Option<Tx> {
+    let mut tx = Tx::new();
+    let mut touched: HashSet<(String, String)> = HashSet::new();
+    let mut push = |w: Write| touched.insert(w.key()).then(|| tx.push(w)).map(|_| ());
+    // Resources, each conditioned on the state read.
+    for node in &closure.nodes {
+        let meta = node.meta.as_ref()?;
+        push(Write::delete(node.urn.as_str(), node.urn.as_str()).when(writes::as_read(meta)))?;
+    }
+    let root_edge = root
+        .meta
+        .as_ref()
+        .and_then(|m| m.parent.as_ref())
+        .map(|p| (p, &root.urn));
+    for (parent, child) in closure
+        .parent_child
+        .iter()
+        .map(|(p, c, _)| (p, c))
+        .chain(root_edge)
+    {
+        push(
+            Write::delete(parent.as_str(), &keys::child_sk(child.as_str())).when(writes::exists()),
+        )?;
+    }
+    for (collection, member) in closure.memberships.keys() {
+        push(
+            Write::delete(collection.as_str(), &keys::member_sk(member.as_str()))
+                .when(writes::exists()),
+        )?;
+    }
+    for (key, owner) in &closure.markers {
+        push(writes::delete_marker_if_owned(key, owner.as_str()))?;
+    }
+    for (urn, upd) in outside {
+        push(Write::update(urn.as_str(), urn.as_str(), upd.expression()).when(writes::exists()))?;
+    }
+    Some(tx)
 }

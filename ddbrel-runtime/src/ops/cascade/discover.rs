@@ -8,9 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::codec::{self, s};
+use crate::codec::{self};
 use crate::error::{Error, Result};
-use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, PK, SK, attr};
+use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr};
 use crate::store::Store;
 use crate::urn::AnyUrn;
 
@@ -118,31 +118,6 @@ impl Store {
             }
         }
         Ok(closure)
-    }
-
-    /// Every item of one partition, strongly consistent, all pages.
-    pub(crate) async fn query_partition(&self, pk: &str) -> Result<Vec<Item>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(pk))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.map_sdk_error("Query", e))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
     }
 
     /// The updates a closure's deletion makes to items outside it.

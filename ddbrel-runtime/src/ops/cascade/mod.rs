@@ -23,19 +23,20 @@
 //!    again on the root discovers what is left and finishes. Readers see a fenced resource with
 //!    [`crate::ResourceMeta::deleting`] set; it refuses updates, children and memberships.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta, n};
+use crate::codec::{self, ResourceMeta};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, attr, limits};
+use crate::schema::{attr, limits};
 use crate::store::{Store, Stored};
 use crate::urn::AnyUrn;
+use crate::wire::expr::Expr;
+use crate::wire::write::writes;
 
 /// What a delete did, or (for [`Store::plan_delete`]) would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +79,9 @@ pub struct Progress {
 pub struct DeleteOptions {
     /// Delete only if the root is at this `_version` (else [`Error::Conflict`]).
     pub expected_version: Option<u64>,
+    /// Delete only if the root is the incarnation created at this `_createdAt` (else
+    /// [`Error::ChangedMeanwhile`]): a URN deleted and created again is another resource.
+    pub expected_created_at: Option<jiff::Timestamp>,
     /// Called as records are discovered and deleted.
     pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
     /// Always take the fenced sweep, even for a closure that fits one transaction.
@@ -88,6 +92,7 @@ impl std::fmt::Debug for DeleteOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeleteOptions")
             .field("expected_version", &self.expected_version)
+            .field("expected_created_at", &self.expected_created_at)
             .field("progress", &self.progress.is_some())
             .field("force_sweep", &self.force_sweep)
             .finish()
@@ -150,55 +155,27 @@ struct OutsideUpdate {
 }
 
 impl OutsideUpdate {
-    fn expression(
-        &self,
-    ) -> (
-        String,
-        HashMap<String, String>,
-        HashMap<String, AttributeValue>,
-    ) {
-        let mut adds = Vec::new();
-        let mut deletes = Vec::new();
-        let mut nm = HashMap::new();
-        let mut vals = HashMap::new();
+    /// The update: counts moved by their deltas, the collections left.
+    fn expression(&self) -> Expr {
+        let mut adds = Expr::default();
         if self.child_delta != 0 {
-            adds.push("#cc :cd");
-            nm.insert("#cc".to_string(), attr::CHILD_COUNT.to_string());
-            vals.insert(":cd".to_string(), n(self.child_delta));
+            adds = adds.merge(writes::add_count(attr::CHILD_COUNT, self.child_delta));
         }
         if self.member_delta != 0 {
-            adds.push("#mc :md");
-            nm.insert("#mc".to_string(), attr::MEMBER_COUNT.to_string());
-            vals.insert(":md".to_string(), n(self.member_delta));
+            let mc = writes::add_count(attr::MEMBER_COUNT, self.member_delta);
+            adds = if adds.is_empty() {
+                mc
+            } else {
+                // One ADD clause with both counts.
+                let text = format!("{}, {}", adds.text(), &mc.text()["ADD ".len()..]);
+                adds.merge(mc).with_text(text)
+            };
         }
-        if !self.remove_member_of.is_empty() {
-            deletes.push("#mo :set, #conv :set");
-            nm.insert("#mo".to_string(), attr::MEMBER_OF.to_string());
-            nm.insert("#conv".to_string(), attr::CONVEYING_COLLECTIONS.to_string());
-            vals.insert(
-                ":set".to_string(),
-                AttributeValue::Ss(self.remove_member_of.clone()),
-            );
+        if self.remove_member_of.is_empty() {
+            return adds;
         }
-        let mut expr = String::new();
-        if !adds.is_empty() {
-            expr.push_str(&format!("ADD {}", adds.join(", ")));
-        }
-        if !deletes.is_empty() {
-            if !expr.is_empty() {
-                expr.push(' ');
-            }
-            expr.push_str(&format!("DELETE {}", deletes.join(", ")));
-        }
-        (expr, nm, vals)
+        adds.merge(writes::leave_collections(self.remove_member_of.clone()))
     }
-}
-
-fn child_sk(child: &AnyUrn) -> String {
-    format!("{CHILD_PREFIX}{child}")
-}
-fn member_sk(member: &AnyUrn) -> String {
-    format!("{MEMBER_PREFIX}{member}")
 }
 
 impl Store {
@@ -207,6 +184,7 @@ impl Store {
     pub async fn delete<E: Entity>(&self, stored: &Stored<E>) -> Result<DeleteReport> {
         let opts = DeleteOptions {
             expected_version: Some(stored.meta.version),
+            expected_created_at: Some(stored.meta.created_at),
             ..DeleteOptions::default()
         };
         // A resource read with no children, members or memberships is a leaf: try the
@@ -253,6 +231,12 @@ impl Store {
                 let meta = codec::decode_meta(&root)?.2;
                 if meta.deleting.is_some() {
                     break;
+                }
+                if opts
+                    .expected_created_at
+                    .is_some_and(|c| c != meta.created_at)
+                {
+                    return Err(reincarnated(urn));
                 }
                 if let Some(v) = opts.expected_version
                     && meta.version != v
@@ -314,3 +298,11 @@ fn closure_add_node(closure: &mut Closure, node: Node) {
 mod atomic;
 mod discover;
 mod sweep;
+
+/// The error for a delete through a read of an earlier incarnation of `urn`.
+fn reincarnated(urn: &AnyUrn) -> Error {
+    Error::ChangedMeanwhile {
+        urn: urn.to_string(),
+        what: "it was deleted and created again since it was read".into(),
+    }
+}

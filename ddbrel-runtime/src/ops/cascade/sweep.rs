@@ -1,30 +1,30 @@
 //! The sweep: a fenced closure removed bottom-up so that no relationship record loses an end
 //! while it exists; resumable.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::codec::{self, n, s};
+use crate::codec::{self, s};
 use crate::error::{Error, Result};
-use crate::schema::{PK, SK, attr, limits};
-use crate::store::{Store, names};
+use crate::schema::keys;
+use crate::schema::{attr, limits};
+use crate::store::Store;
 use crate::time;
 use crate::tx::{Tx, TxOutcome};
 use crate::urn::AnyUrn;
+use crate::wire::expr::Expr;
+use crate::wire::write::{Sent, Write, writes};
 
-use super::{
-    Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress, child_sk, member_sk,
-};
+use super::{Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress};
 
 impl Store {
     /// The fenced, resumable sweep.
     pub(super) async fn sweep(&self, urn: &AnyUrn, opts: &DeleteOptions) -> Result<DeleteReport> {
-        let root_item = self.fence(urn, opts.expected_version).await?;
+        let root_item = self.fence(urn, opts).await?;
         let closure = self.discover(urn, Some(root_item), usize::MAX).await?;
         let total = closure.record_count();
         let deleted = Arc::new(AtomicUsize::new(0));
@@ -80,7 +80,7 @@ impl Store {
         }
         for (collection, member) in closure.memberships.keys() {
             if closure.set.contains(collection) && closure.set.contains(member) {
-                keys.push((collection.to_string(), member_sk(member)));
+                keys.push((collection.to_string(), keys::member_sk(member.as_str())));
             }
         }
         self.batch_delete(keys, &tick).await?;
@@ -99,7 +99,7 @@ impl Store {
                 .parent_child
                 .iter()
                 .filter(|(_, _, d)| *d == depth)
-                .map(|(p, c, _)| (p.to_string(), child_sk(c)))
+                .map(|(p, c, _)| (p.to_string(), keys::child_sk(c.as_str())))
                 .collect();
             self.batch_delete(records, &tick).await?;
         }
@@ -110,49 +110,56 @@ impl Store {
         Ok(report)
     }
 
-    /// Sets the fence (idempotent) and returns the root item as it now is.
-    pub(super) async fn fence(&self, urn: &AnyUrn, expected_version: Option<u64>) -> Result<Item> {
-        let mut cond = "attribute_exists(#pk)".to_string();
-        let mut vals = HashMap::from([(":now".to_string(), s(time::format(time::now())))]);
+    /// Sets the fence (idempotent) and returns the root item as it now is. With an expected
+    /// version, the root must be at it, or fenced already (a resumed cascade).
+    pub(super) async fn fence(&self, urn: &AnyUrn, opts: &DeleteOptions) -> Result<Item> {
+        let expected_version = opts.expected_version;
+        let mut condition = writes::exists();
+        let mut as_read = None;
         if let Some(v) = expected_version {
-            cond.push_str(" AND (#v = :v OR attribute_exists(#del))");
-            vals.insert(":v".into(), n(v));
+            as_read = Some(writes::at_version(v));
         }
-        let mut req = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(PK, s(urn.as_str()))
-            .key(SK, s(urn.as_str()))
-            .update_expression("SET #del = if_not_exists(#del, :now)")
-            .condition_expression(cond)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#del", attr::DELETING)
-            .set_expression_attribute_values(Some(vals))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if expected_version.is_some() {
-            req = req.expression_attribute_names("#v", attr::VERSION);
+        if let Some(c) = opts.expected_created_at {
+            let same = writes::incarnation(c);
+            as_read = Some(match as_read {
+                Some(e) => e.and(same),
+                None => same,
+            });
         }
-        match req.send().await {
-            Ok(out) => out.attributes.ok_or_else(|| {
+        if let Some(e) = as_read {
+            condition = condition.and(e.or(writes::fenced()));
+        }
+        let set = Expr::new("SET #del = if_not_exists(#del, :now)")
+            .name("#del", attr::DELETING)
+            .value(":now", s(time::format(time::now())));
+        let write = Write::update(urn.as_str(), urn.as_str(), set)
+            .when(condition)
+            .returning_new();
+        match write.send(self).await? {
+            Sent::Applied(item) => item.ok_or_else(|| {
                 Error::invalid_item(urn.as_str(), "the fence returned no attributes")
             }),
-            Err(e) => match e.as_service_error() {
-                Some(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                ) => Err(match c.item() {
-                    None => Error::NotFound {
-                        urn: urn.to_string(),
-                    },
-                    Some(old) => Error::Conflict {
-                        urn: urn.to_string(),
-                        expected: expected_version.unwrap_or(0),
-                        current: codec::get_u64(old, attr::VERSION).ok(),
-                    },
-                }),
-                _ => Err(self.map_sdk_error("UpdateItem", e)),
-            },
+            Sent::ConditionFailed(None) => Err(Error::NotFound {
+                urn: urn.to_string(),
+            }),
+            Sent::ConditionFailed(Some(old))
+                if opts
+                    .expected_created_at
+                    .is_some_and(|c| codec::get_ts(&old, attr::CREATED_AT).ok() != Some(c)) =>
+            {
+                Err(super::reincarnated(urn))
+            }
+            Sent::ConditionFailed(Some(old)) => Err(match expected_version {
+                Some(expected) => Error::Conflict {
+                    urn: urn.to_string(),
+                    expected,
+                    current: codec::get_u64(&old, attr::VERSION).ok(),
+                },
+                None => Error::ChangedMeanwhile {
+                    urn: urn.to_string(),
+                    what: "setting the deletion fence".into(),
+                },
+            }),
         }
     }
 
@@ -210,7 +217,7 @@ impl Store {
             if !outside_exists {
                 let keys = pending
                     .iter()
-                    .map(|(c, m)| (c.to_string(), member_sk(m)))
+                    .map(|(c, m)| (c.to_string(), keys::member_sk(m.as_str())))
                     .collect();
                 self.batch_delete(keys, &|_| {}).await?;
                 return Ok(());
@@ -225,26 +232,14 @@ impl Store {
             }
             let mut tx = Tx::new();
             for (c, m) in &pending {
-                tx.delete(
-                    self,
-                    c.as_str(),
-                    &member_sk(m),
-                    Some("attribute_exists(#pk)"),
-                    Some(names(&[("#pk", PK)])),
-                    None,
-                )?;
+                tx.push(
+                    Write::delete(c.as_str(), &keys::member_sk(m.as_str())).when(writes::exists()),
+                );
             }
-            let (expr, mut nm, vals) = upd.expression();
-            nm.insert("#pk".into(), PK.into());
-            tx.update(
-                self,
-                outside.as_str(),
-                outside.as_str(),
-                expr,
-                Some("attribute_exists(#pk)"),
-                Some(nm),
-                Some(vals),
-            )?;
+            tx.push(
+                Write::update(outside.as_str(), outside.as_str(), upd.expression())
+                    .when(writes::exists()),
+            );
             match tx.send(self, outside.as_str()).await? {
                 TxOutcome::Applied => return Ok(()),
                 TxOutcome::Cancelled(reasons) => {
@@ -264,10 +259,9 @@ impl Store {
                 }
             }
         }
-        Err(Error::Conflict {
+        Err(Error::ChangedMeanwhile {
             urn: outside.to_string(),
-            expected: 0,
-            current: None,
+            what: "removing memberships that cross the cascade's boundary".into(),
         })
     }
 
@@ -276,36 +270,17 @@ impl Store {
         let mut with_parent = parent.is_some();
         for _ in 0..3 {
             let mut tx = Tx::new();
-            tx.delete(
-                self,
-                root.urn.as_str(),
-                root.urn.as_str(),
-                Some("attribute_exists(#del)"),
-                Some(names(&[("#del", attr::DELETING)])),
-                None,
-            )?;
+            tx.push(Write::delete(root.urn.as_str(), root.urn.as_str()).when(writes::fenced()));
             if let Some(parent) = &parent {
-                let sk = child_sk(&root.urn);
+                let edge = Write::delete(parent.as_str(), &keys::child_sk(root.urn.as_str()));
                 if with_parent {
-                    tx.delete(
-                        self,
-                        parent.as_str(),
-                        &sk,
-                        Some("attribute_exists(#pk)"),
-                        Some(names(&[("#pk", PK)])),
-                        None,
-                    )?;
-                    tx.update(
-                        self,
-                        parent.as_str(),
-                        parent.as_str(),
-                        "ADD #cc :m1".into(),
-                        Some("attribute_exists(#pk)"),
-                        Some(names(&[("#pk", PK), ("#cc", attr::CHILD_COUNT)])),
-                        Some(HashMap::from([(":m1".to_string(), n(-1))])),
-                    )?;
+                    tx.push(edge.when(writes::exists()));
+                    tx.push(
+                        writes::count(parent.as_str(), attr::CHILD_COUNT, -1)
+                            .when(writes::exists()),
+                    );
                 } else {
-                    tx.delete(self, parent.as_str(), &sk, None, None, None)?;
+                    tx.push(edge);
                 }
             }
             match tx.send(self, root.urn.as_str()).await? {
@@ -317,10 +292,9 @@ impl Store {
                         if still.is_none() {
                             return Ok(());
                         }
-                        return Err(Error::Conflict {
+                        return Err(Error::ChangedMeanwhile {
                             urn: root.urn.to_string(),
-                            expected: 0,
-                            current: None,
+                            what: "deleting the fenced root (its fence is gone)".into(),
                         });
                     }
                     // The parent or its record is gone (the parent is being deleted too): no
@@ -329,10 +303,9 @@ impl Store {
                 }
             }
         }
-        Err(Error::Conflict {
+        Err(Error::ChangedMeanwhile {
             urn: root.urn.to_string(),
-            expected: 0,
-            current: None,
+            what: "deleting the fenced root with its parent's record and count".into(),
         })
     }
 }
