@@ -3,12 +3,11 @@
 //! [`encode`] performs the steps `Store::create_child` takes before sending, with the
 //! runtime's public pieces, in the store's order: the clock
 //! ([`ddbrel_runtime::time::now`]), the uniqueness markers with their normalization
-//! ([`ddbrel_runtime::unique::markers_for`]), the [`ResourceMeta`], the entity's fields with
-//! the reserved-name check ([`codec::encode_fields`]), the reserved attributes, and the size
-//! and key-length checks ([`codec::check_limits`]). `tests/equivalence.rs` checks that the
+//! ([`ddbrel_runtime::unique::markers_for`]), the [`ResourceMeta`] ([`ResourceMeta::created`]),
+//! and the item ([`created_item`]: the entity's fields with the reserved-name check, the
+//! reserved attributes, the write token, and the size and key-length checks). `tests/equivalence.rs` checks that the
 //! result has exactly the attributes of the item the store writes.
 
-use ddbrel_runtime::codec;
 use ddbrel_runtime::{AnyUrn, Entity, Item, ResourceMeta, Result, Stored, Urn, time, unique};
 
 /// Encodes `data` as the Resource item the store writes when it creates a child with this
@@ -29,37 +28,17 @@ pub fn encode<E: Entity>(
     }
     let now = time::now();
     let markers = unique::markers_for(data, account.as_ref(), parent.as_ref())?;
-    let meta = ResourceMeta {
-        version: 1,
-        schema_version: E::SCHEMA_VERSION,
-        created_at: now,
-        updated_at: now,
-        account,
-        parent,
-        ancestors,
-        unique_keys: {
-            let mut v: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
-            v.sort();
-            v
-        },
-        member_of: Vec::new(),
-        conveying_collections: Vec::new(),
-        child_count: 0,
-        member_count: 0,
-        deleting: None,
-    };
-    let mut item = resource_item(urn, data, &meta)?;
-    // The create's own `_writeToken` (SCHEMA.md §5.1), as the store adds it.
-    item.insert(
-        ddbrel_runtime::schema::attr::WRITE_TOKEN.into(),
-        codec::s(uuid::Uuid::now_v7().to_string()),
-    );
-    codec::check_limits(&item)?;
+    let meta = ResourceMeta::created(E::SCHEMA_VERSION, now, account, parent, ancestors, &markers);
+    let item = created_item(urn, data, &meta)?;
     Ok(item)
 }
 
 /// The Resource item for an entity and its meta: the store's own builder.
 pub use ddbrel_runtime::store::resource_item;
+
+/// The item a create writes (with its `_writeToken`, checked against the limits): the store's
+/// own builder.
+pub use ddbrel_runtime::records::resource::created_item;
 
 /// Decodes a Resource item as the store does on every read: [`Stored::from_item`].
 pub fn decode<E: Entity>(item: Item) -> Result<Stored<E>> {

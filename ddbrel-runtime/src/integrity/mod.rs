@@ -137,7 +137,7 @@ use crate::store::Store;
 
 use read::Checker;
 use records::{Table, text};
-use repair::{Action, apply};
+use repair::{Action, Applied, apply};
 use scan::scan;
 
 // =============================================================================================
@@ -369,8 +369,9 @@ pub async fn repair(store: &Store, audit_before: &Audit) -> Result<RepairReport>
         .flat_map(|f| &f.actions)
         .filter(|a| !matches!(a, Action::FinishCascade { .. }))
         .collect();
+    let mut applied = Applied::new();
     for action in planned {
-        match apply(store, action).await {
+        match apply(store, action, &mut applied).await {
             Ok(Ok(line)) => report.actions.push(line),
             Ok(Err(why)) => report
                 .skipped

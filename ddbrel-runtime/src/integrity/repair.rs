@@ -5,6 +5,8 @@
 //! what its failing means ("the record is gone", …): a cancelled fix is reported with the
 //! labels of the conditions that failed, and is skipped, never forced.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::codec::{n, s};
@@ -99,12 +101,16 @@ impl Action {
     }
 }
 
+/// Decrements this repair run applied, by (resource, count attribute): a later count fix
+/// expects the audit's value less these.
+pub(super) type Applied = HashMap<(AnyUrn, &'static str), i128>;
+
 /// What applying one fix came to: `Ok(Ok(line))`: done, `line` says what; `Ok(Err(why))`:
 /// skipped, `why` says why; `Err`: the request failed.
 pub(super) type Outcome = Result<std::result::Result<String, String>>;
 
 /// Applies one fix (any but [`Action::FinishCascade`], which [`super::repair()`] runs first).
-pub(super) async fn apply(store: &Store, action: &Action) -> Outcome {
+pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied) -> Outcome {
     match action {
         Action::FinishCascade { root, .. } => Ok(Err(format!(
             "cascades are finished before anything else; {root} was not"
@@ -114,7 +120,9 @@ pub(super) async fn apply(store: &Store, action: &Action) -> Outcome {
             child,
             parent_exists,
             child_exists,
-        } => delete_parent_child(store, parent, child, *parent_exists, *child_exists).await,
+        } => {
+            delete_parent_child(store, parent, child, *parent_exists, *child_exists, applied).await
+        }
         Action::DeleteMembership {
             collection,
             member,
@@ -127,6 +135,7 @@ pub(super) async fn apply(store: &Store, action: &Action) -> Outcome {
                 member,
                 *collection_exists,
                 *member_exists,
+                applied,
             )
             .await
         }
@@ -142,7 +151,22 @@ pub(super) async fn apply(store: &Store, action: &Action) -> Outcome {
             collection,
             record,
         } => fix_membership(store, member, collection, *record).await,
-        Action::SetCount { urn, attribute, .. } => set_count(store, urn, attribute).await,
+        Action::SetCount {
+            urn,
+            attribute,
+            read,
+            ..
+        } => {
+            let d = applied
+                .get(&(urn.clone(), *attribute))
+                .copied()
+                .unwrap_or(0);
+            let expected = match (read, d) {
+                (None, 0) => None,
+                (read, d) => Some(read.unwrap_or(0).saturating_sub(d)),
+            };
+            set_count(store, urn, attribute, expected).await
+        }
     }
 }
 
@@ -154,6 +178,7 @@ async fn delete_parent_child(
     child: &AnyUrn,
     parent_exists: bool,
     child_exists: bool,
+    applied: &mut Applied,
 ) -> Outcome {
     let sk = keys::child_sk(child.as_str());
     let mut fix = Fix::new(store);
@@ -181,6 +206,9 @@ async fn delete_parent_child(
             format!("the child {child} is missing")
         };
         if parent_exists {
+            *applied
+                .entry((parent.clone(), attr::CHILD_COUNT))
+                .or_default() += 1;
             format!(
                 "deleted ParentChildRelationship {parent} / {sk} ({why}) and decremented the parent's {}",
                 attr::CHILD_COUNT
@@ -200,6 +228,7 @@ async fn delete_membership(
     member: &AnyUrn,
     collection_exists: bool,
     member_exists: bool,
+    applied: &mut Applied,
 ) -> Outcome {
     let sk = keys::member_sk(member.as_str());
     let mut fix = Fix::new(store);
@@ -239,6 +268,11 @@ async fn delete_membership(
         _ => "both ends are missing".to_string(),
     };
     Ok(fix.send(collection.as_str()).await?.map(|()| {
+        if collection_exists {
+            *applied
+                .entry((collection.clone(), attr::MEMBER_COUNT))
+                .or_default() += 1;
+        }
         let mut line =
             format!("deleted CollectionMembershipRelationship {collection} / {sk} ({missing})");
         if !did.is_empty() {
@@ -350,7 +384,8 @@ async fn fix_membership(
         .map(|()| format!("{done} of {member}, as its membership records say")))
 }
 
-/// [`Action::SetCount`]: sets a count to the number of its records, counted afresh.
+/// [`Action::SetCount`]: sets a count to the number of its records, counted afresh, when it
+/// is still what the audit read (`expected`: less this run's own decrements).
 ///
 /// The audit's numbers cannot be trusted for this: its Scan may read a partition's records
 /// before a create adds one and the resource after (a correct count looks too high), and
@@ -360,11 +395,24 @@ async fn fix_membership(
 /// read. Every write that adds or removes a record moves the count in the same transaction,
 /// so if the condition holds, no record came or went between the two reads. The audit's
 /// `read` and `counted` only say why the repair was planned.
-async fn set_count(store: &Store, urn: &AnyUrn, attribute: &'static str) -> Outcome {
+async fn set_count(
+    store: &Store,
+    urn: &AnyUrn,
+    attribute: &'static str,
+    expected: Option<i128>,
+) -> Outcome {
     let Some(item) = store.get_item(urn.as_str(), urn.as_str()).await? else {
         return Ok(Err("the resource is gone".to_string()));
     };
     let now = item.get(attribute).and_then(|v| v.as_n().ok()).cloned();
+    // A count that moved since the audit (less this run's own decrements) is left alone: the
+    // fix was planned for another state.
+    if now.as_deref().and_then(|v| v.parse::<i128>().ok()) != expected {
+        return Ok(Err(format!(
+            "changed since the audit: {attribute} is {}",
+            now.as_deref().unwrap_or("absent")
+        )));
+    }
     let prefix = if attribute == attr::CHILD_COUNT {
         CHILD_PREFIX
     } else {

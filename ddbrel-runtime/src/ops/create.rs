@@ -5,12 +5,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta, s};
+use crate::codec::{self, ResourceMeta};
 use crate::entity::{Child, Entity, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::marker_item;
 use crate::records::parent_child::parent_child_item;
-use crate::records::resource::{Stored, resource_item, write_token};
+use crate::records::resource::{Stored, created_item};
 use crate::schema::attr;
 use crate::store::Store;
 use crate::time;
@@ -120,28 +120,9 @@ impl Store {
         let account = place.account;
         let ancestors = place.ancestors;
         let markers = unique::markers_for(&data, account.as_ref(), parent.as_ref())?;
-        let mut unique_keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
-        unique_keys.sort();
-        let meta = ResourceMeta {
-            version: 1,
-            schema_version: E::SCHEMA_VERSION,
-            created_at: now,
-            updated_at: now,
-            account,
-            parent,
-            ancestors,
-            unique_keys,
-            member_of: Vec::new(),
-            conveying_collections: Vec::new(),
-            child_count: 0,
-            member_count: 0,
-            deleting: None,
-        };
-        let mut item = resource_item(&urn, &data, &meta)?;
-        // Only this create writes this token: an earlier attempt of it that landed is
-        // recognized by it, never by time (a concurrent writer can share the millisecond).
-        item.insert(attr::WRITE_TOKEN.into(), s(write_token()));
-        codec::check_limits(&item)?;
+        let meta =
+            ResourceMeta::created(E::SCHEMA_VERSION, now, account, parent, ancestors, &markers);
+        let item = created_item(&urn, &data, &meta)?;
         if meta.parent.is_none() && markers.is_empty() {
             self.put_lone_root(urn.as_str(), item).await?;
         } else {

@@ -14,7 +14,7 @@ use crate::entity::Entity;
 use crate::entity::{UniqueConstraint, UniqueScope};
 use crate::error::{Error, Result};
 use crate::records::attrs::{n, s};
-use crate::schema::{PK, RecordType, SK, attr};
+use crate::schema::{PK, RecordType, SK, UNIQUE_PREFIX, attr};
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
 
@@ -135,18 +135,38 @@ pub fn marker_key(
     scope: &str,
     parts: &[String],
 ) -> Result<String> {
-    let key = format!(
-        "unique#{resource_type}#{}#{scope}#{}",
-        constraint.name,
-        encode_value(parts, constraint.case_insensitive)
+    let value = encode_value(parts, constraint.case_insensitive);
+    key_of_value(resource_type, constraint.name, scope, &value)
+}
+
+/// [`marker_key`] from the encoded value.
+fn key_of_value(resource_type: &str, constraint: &str, scope: &str, value: &str) -> Result<String> {
+    let mut key = String::with_capacity(
+        UNIQUE_PREFIX.len()
+            + resource_type.len()
+            + constraint.len()
+            + scope.len()
+            + value.len()
+            + 3,
     );
+    for (i, piece) in [resource_type, constraint, scope, value]
+        .into_iter()
+        .enumerate()
+    {
+        if i == 0 {
+            key.push_str(UNIQUE_PREFIX);
+        } else {
+            key.push('#');
+        }
+        key.push_str(piece);
+    }
     if key.len() > MAX_MARKER_KEY_BYTES {
         let mut end = 120;
         while !key.is_char_boundary(end) {
             end -= 1;
         }
         return Err(Error::KeyTooLong {
-            attribute: format!("unique constraint {resource_type}.{}", constraint.name),
+            attribute: format!("unique constraint {resource_type}.{constraint}"),
             key: format!("{}…", &key[..end]),
             size: key.len(),
             limit: MAX_MARKER_KEY_BYTES,
@@ -199,10 +219,11 @@ pub fn markers_for<E: crate::Entity>(
     for (constraint, parts) in constraints.iter().zip(parts) {
         let Some(parts) = parts else { continue };
         let scope = scope_text(E::RESOURCE_TYPE, constraint, account, parent)?;
+        let value = encode_value(&parts, constraint.case_insensitive);
         out.push(Marker {
             constraint: constraint.name,
-            key: marker_key(E::RESOURCE_TYPE, constraint, scope, &parts)?,
-            value: encode_value(&parts, constraint.case_insensitive),
+            key: key_of_value(E::RESOURCE_TYPE, constraint.name, scope, &value)?,
+            value,
         });
     }
     Ok(out)

@@ -11,6 +11,7 @@ use crate::Item;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::records::attrs::*;
+use crate::records::marker::Marker;
 use crate::schema::{PK, RecordType, SK, attr};
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
@@ -190,6 +191,48 @@ pub fn encode_fields<E: Entity>(urn: &str, data: &E) -> Result<Item> {
     Ok(item)
 }
 
+impl ResourceMeta {
+    /// The meta of a resource created at `now`: version 1 at `schema_version`, placed under
+    /// `account`, `parent` and `ancestors`, holding `markers` (as `Store::create_child` builds
+    /// it; for tools that write items themselves).
+    pub fn created(
+        schema_version: u32,
+        now: Timestamp,
+        account: Option<AnyUrn>,
+        parent: Option<AnyUrn>,
+        ancestors: Vec<AnyUrn>,
+        markers: &[Marker],
+    ) -> ResourceMeta {
+        let mut unique_keys: Vec<String> = markers.iter().map(|m| m.key.clone()).collect();
+        unique_keys.sort();
+        ResourceMeta {
+            version: 1,
+            schema_version,
+            created_at: now,
+            updated_at: now,
+            account,
+            parent,
+            ancestors,
+            unique_keys,
+            member_of: Vec::new(),
+            conveying_collections: Vec::new(),
+            child_count: 0,
+            member_count: 0,
+            deleting: None,
+        }
+    }
+}
+
+/// The item a create writes: [`resource_item`] with a fresh `_writeToken` (only this create
+/// writes it, so an earlier attempt of it that landed is recognized by it), checked against
+/// DynamoDB's limits.
+pub fn created_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
+    let mut item = resource_item(urn, data, meta)?;
+    item.insert(attr::WRITE_TOKEN.into(), s(write_token()));
+    crate::records::size::check_limits(&item)?;
+    Ok(item)
+}
+
 /// The Resource item for an entity: reserved attributes per SCHEMA.md plus its fields, as the
 /// store writes it (for tools that write items themselves, such as imports and benchmarks),
 /// with the bookkeeping `meta` carries (`_memberOf`, `_conveyingCollections`, the counts, the
@@ -201,8 +244,14 @@ pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> 
     item.insert(SK.into(), s(u));
     item.insert(attr::TYPE.into(), s(RecordType::Resource.as_str()));
     item.insert(attr::SCHEMA_VERSION.into(), n(meta.schema_version));
-    item.insert(attr::CREATED_AT.into(), s(time::format(meta.created_at)));
-    item.insert(attr::UPDATED_AT.into(), s(time::format(meta.updated_at)));
+    let created = time::format(meta.created_at);
+    let updated = if meta.updated_at == meta.created_at {
+        created.clone()
+    } else {
+        time::format(meta.updated_at)
+    };
+    item.insert(attr::CREATED_AT.into(), s(created));
+    item.insert(attr::UPDATED_AT.into(), s(updated));
     item.insert(attr::RESOURCE_TYPE.into(), s(E::RESOURCE_TYPE));
     item.insert(attr::VERSION.into(), n(meta.version));
     if let Some(a) = &meta.account {

@@ -172,53 +172,36 @@ impl Write {
             .as_ref()
             .filter(|c| !c.is_empty())
             .map(|c| c.text().to_string());
-        let old = ReturnValuesOnConditionCheckFailure::AllOld;
-        let item = match self.action {
-            Action::Put(item) => TransactWriteItem::builder().put(
-                Put::builder()
+        // Every action: this table, the condition with the shared maps, ALL_OLD on failure.
+        macro_rules! conditioned {
+            ($builder:expr) => {
+                $builder
                     .table_name(table)
-                    .set_item(Some(item))
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(old)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
                     .build()
-                    .map_err(build_err)?,
-            ),
-            Action::Update { key, update } => TransactWriteItem::builder().update(
+                    .map_err(build_err)?
+            };
+        }
+        let item = match self.action {
+            Action::Put(item) => {
+                TransactWriteItem::builder().put(conditioned!(Put::builder().set_item(Some(item))))
+            }
+            Action::Update { key, update } => TransactWriteItem::builder().update(conditioned!(
                 Update::builder()
-                    .table_name(table)
                     .set_key(Some(key_item(&key)))
                     .update_expression(update.text())
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(old)
-                    .build()
-                    .map_err(build_err)?,
-            ),
-            Action::Delete { key } => TransactWriteItem::builder().delete(
-                Delete::builder()
-                    .table_name(table)
-                    .set_key(Some(key_item(&key)))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(old)
-                    .build()
-                    .map_err(build_err)?,
-            ),
-            Action::Check { key } => TransactWriteItem::builder().condition_check(
-                ConditionCheck::builder()
-                    .table_name(table)
-                    .set_key(Some(key_item(&key)))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(old)
-                    .build()
-                    .map_err(build_err)?,
-            ),
+            )),
+            Action::Delete { key } => TransactWriteItem::builder().delete(conditioned!(
+                Delete::builder().set_key(Some(key_item(&key)))
+            )),
+            Action::Check { key } => TransactWriteItem::builder().condition_check(conditioned!(
+                ConditionCheck::builder().set_key(Some(key_item(&key)))
+            )),
         };
         Ok(item.build())
     }
@@ -298,40 +281,36 @@ impl Write {
                 return Err(store.map_sdk_error($op, e));
             }};
         }
-        match &self.action {
-            Action::Put(item) => {
-                match store
-                    .client()
-                    .put_item()
+        // Every request: this table, the condition with the shared maps, ALL_OLD on failure.
+        macro_rules! conditioned {
+            ($builder:expr) => {
+                $builder
                     .table_name(table)
-                    .set_item(Some(item.clone()))
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .return_values_on_condition_check_failure(old)
                     .send()
                     .await
-                {
+            };
+        }
+        match &self.action {
+            Action::Put(item) => {
+                match conditioned!(store.client().put_item().set_item(Some(item.clone()))) {
                     Ok(_) => Ok(Sent::Applied(None)),
                     Err(e) => failed!(e, "PutItem", PutItemError::ConditionalCheckFailedException),
                 }
             }
             Action::Update { key, update } => {
                 let returning = self.return_new.then_some(ReturnValue::AllNew);
-                match store
-                    .client()
-                    .update_item()
-                    .table_name(table)
-                    .set_key(Some(key_item(key)))
-                    .update_expression(update.text())
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values(returning)
-                    .return_values_on_condition_check_failure(old)
-                    .send()
-                    .await
-                {
+                match conditioned!(
+                    store
+                        .client()
+                        .update_item()
+                        .set_key(Some(key_item(key)))
+                        .update_expression(update.text())
+                        .set_return_values(returning)
+                ) {
                     Ok(out) => Ok(Sent::Applied(out.attributes)),
                     Err(e) => {
                         failed!(
@@ -343,18 +322,7 @@ impl Write {
                 }
             }
             Action::Delete { key } => {
-                match store
-                    .client()
-                    .delete_item()
-                    .table_name(table)
-                    .set_key(Some(key_item(key)))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(old)
-                    .send()
-                    .await
-                {
+                match conditioned!(store.client().delete_item().set_key(Some(key_item(key)))) {
                     Ok(_) => Ok(Sent::Applied(None)),
                     Err(e) => {
                         failed!(
