@@ -1,0 +1,507 @@
+//! # ddbrel-model
+//!
+//! A model of what DynamoDB does under concurrency and the embedded engine does not, placed in
+//! the SDK client's HTTP connector in front of the engine. Every request still executes on the
+//! engine: the model only delays, orders or refuses requests the way DynamoDB would, judging
+//! from the requests' shapes ([`shape`]).
+//!
+//! - **Item-level transaction conflicts.** A TransactWriteItems holds every item it touches
+//!   (Put, Update, Delete and ConditionCheck alike) from its arrival until its prepare+commit
+//!   time ([`ModelConfig::hold`], model time) has passed and the engine has answered; only then
+//!   does its response go back to the client. Another transaction touching a held item is
+//!   refused before reaching the engine with `TransactionCanceledException`, reason
+//!   `TransactionConflict` at the conflicting actions and `None` elsewhere; a PutItem,
+//!   UpdateItem or DeleteItem on a held item gets `TransactionConflictException`. Reads are
+//!   never held up. The error responses are DynamoDB's ([`reply`]).
+//! - **Idempotency tokens.** A TransactWriteItems repeating a ClientRequestToken whose first
+//!   request succeeded less than [`ModelConfig::idempotency_window`] ago gets the first
+//!   response again without reaching the engine if the request is the same, and
+//!   `IdempotentParameterMismatchException` if it is not; while the first is still running,
+//!   `TransactionInProgressException`.
+//! - **Model time** ([`Clock`]): wall time × a scale, so that hold times of DynamoDB's order
+//!   (10 ms) can be modelled while the single-threaded engine's own latency shrinks to almost
+//!   nothing in model time; or a manual clock a test freezes and steps, for deterministic tests.
+//!
+//! ```no_run
+//! # async fn f(endpoint: &str) {
+//! use ddbrel_model::{Clock, Model, ModelConfig};
+//! let model = Model::new(ModelConfig::default(), Clock::scaled(0.1));
+//! let config = aws_sdk_dynamodb::config::Builder::new()
+//!     // ... region, credentials, endpoint ...
+//!     .http_client(model.clone())
+//!     .build();
+//! # }
+//! ```
+//! (With ddbrel: `ddbrel_runtime::store::local_config_builder(endpoint).http_client(model.clone())`.)
+//!
+//! Not modelled (yet): commit windows (the partial visibility of a committing transaction's
+//! items), throughput limits per partition, TransactGetItems conflicts, and BatchWriteItem
+//! items on held items (passed through).
+
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod reply;
+pub mod shape;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
+use serde_json::Value;
+use tokio::sync::watch;
+
+pub use clock::Clock;
+pub use shape::{ItemKey, Shape};
+
+/// The model's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// How long (model time) a TransactWriteItems holds its items: its prepare and commit
+    /// phases. Default 10 ms.
+    pub hold: Duration,
+    /// How long (model time) after a successful TransactWriteItems its ClientRequestToken
+    /// stays recorded. DynamoDB: 10 minutes.
+    pub idempotency_window: Duration,
+    /// The table's key attributes, taken from a Put's item to name the item it writes.
+    /// Default `PK`, `SK` (ddbrel's table).
+    pub key_attributes: Vec<String>,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            hold: Duration::from_millis(10),
+            idempotency_window: Duration::from_secs(600),
+            key_attributes: vec!["PK".to_string(), "SK".to_string()],
+        }
+    }
+}
+
+/// What the model has seen and done since it was made (or since [`Model::reset_stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests that reached the model.
+    pub requests: u64,
+    /// Requests the model passed on to the engine.
+    pub forwarded: u64,
+    /// TransactWriteItems passed on to the engine.
+    pub transactions: u64,
+    /// TransactWriteItems refused with a `TransactionConflict` cancellation.
+    pub transaction_conflicts: u64,
+    /// PutItem, UpdateItem and DeleteItem refused with `TransactionConflictException`.
+    pub single_write_conflicts: u64,
+    /// TransactWriteItems answered from the idempotency record, not applied again.
+    pub replays: u64,
+    /// TransactWriteItems refused with `IdempotentParameterMismatchException`.
+    pub mismatches: u64,
+    /// TransactWriteItems refused with `TransactionInProgressException`.
+    pub in_progress: u64,
+}
+
+impl Stats {
+    /// Every conflict refusal: transactions and single writes.
+    pub fn conflicts(&self) -> u64 {
+        self.transaction_conflicts + self.single_write_conflicts
+    }
+}
+
+/// The concurrency model: an [`HttpClient`] for the SDK config (`.http_client(model.clone())`)
+/// that wraps the SDK's default HTTP client. Clones share the same state.
+#[derive(Clone, Debug)]
+pub struct Model {
+    inner: SharedHttpClient,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: ModelConfig,
+    clock: Clock,
+    state: Mutex<State>,
+    /// (transactions holding items, of which the engine has answered).
+    activity: watch::Sender<(usize, usize)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    held: HashMap<ItemKey, u64>,
+    tokens: HashMap<String, Token>,
+    next_tx: u64,
+    stats: Stats,
+    conflicts_by_key: HashMap<ItemKey, u64>,
+}
+
+#[derive(Debug)]
+struct Token {
+    body: Value,
+    /// When the first request completed (model time); its arrival while it runs.
+    at: Duration,
+    /// `None` while the first request runs.
+    outcome: Option<Recorded>,
+}
+
+#[derive(Clone, Debug)]
+struct Recorded {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn response(&self) -> HttpResponse {
+        let content_type = self
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        reply::response(self.status, self.body.clone(), content_type)
+    }
+}
+
+impl Model {
+    /// A model with `config` on `clock`, in front of the SDK's default HTTP client.
+    pub fn new(config: ModelConfig, clock: Clock) -> Model {
+        #[allow(deprecated)] // the same (hyper 0.14) client the SDK builds by default here
+        let inner = aws_smithy_http_client::hyper_014::default_client()
+            .expect("the SDK's default HTTP client is compiled in (rustls)");
+        Model::with_inner(inner, config, clock)
+    }
+
+    /// A model with `config` on `clock`, in front of `inner`.
+    pub fn with_inner(inner: SharedHttpClient, config: ModelConfig, clock: Clock) -> Model {
+        let (activity, _) = watch::channel((0, 0));
+        Model {
+            inner,
+            shared: Arc::new(Shared {
+                config,
+                clock,
+                state: Mutex::new(State::default()),
+                activity,
+            }),
+        }
+    }
+
+    /// The model's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The model's parameters.
+    pub fn config(&self) -> &ModelConfig {
+        &self.shared.config
+    }
+
+    /// What the model has seen and done so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Clears the statistics and the per-item conflict counts.
+    pub fn reset_stats(&self) {
+        let mut state = self.shared.lock();
+        state.stats = Stats::default();
+        state.conflicts_by_key.clear();
+    }
+
+    /// The `n` items with the most conflict refusals (transaction actions and single writes
+    /// refused because of them), most first, as `table/key` and count.
+    pub fn hottest_keys(&self, n: usize) -> Vec<(String, u64)> {
+        let state = self.shared.lock();
+        let mut all: Vec<(&ItemKey, u64)> = state
+            .conflicts_by_key
+            .iter()
+            .map(|(k, v)| (k, *v))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        all.into_iter()
+            .take(n)
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    /// Items held by transactions right now.
+    pub fn held_items(&self) -> usize {
+        self.shared.lock().held.len()
+    }
+
+    /// Transactions holding items right now.
+    pub fn holding(&self) -> usize {
+        self.shared.activity.borrow().0
+    }
+
+    /// Waits until at least `n` transactions hold their items and have been answered by the
+    /// engine (they are applied, and wait out their hold). With a manual clock they stay so
+    /// until the clock passes their hold: the deterministic way to have a transaction in
+    /// flight.
+    pub async fn until_applied_and_holding(&self, n: usize) {
+        let mut rx = self.shared.activity.subscribe();
+        // The sender lives in `self.shared`, which `self` keeps alive during the wait.
+        let _ = rx.wait_for(|(_, applied)| *applied >= n).await;
+    }
+
+    /// Waits until no transaction holds items.
+    pub async fn until_idle(&self) {
+        let mut rx = self.shared.activity.subscribe();
+        // As above: the sender outlives the wait.
+        let _ = rx.wait_for(|(holding, _)| *holding == 0).await;
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the tables consistent (every update is a
+        // single insert or remove), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        request: HttpRequest,
+        inner: SharedHttpConnector,
+    ) -> Result<HttpResponse, ConnectorError> {
+        let operation = operation_of(&request);
+        let shape = match request.body().bytes() {
+            Some(b) => shape::shape(&operation, b, &self.config.key_attributes),
+            None => Shape::Other,
+        };
+        self.lock().stats.requests += 1;
+        match shape {
+            Shape::Other => self.forward(request, &inner).await,
+            Shape::SingleWrite { item, .. } => {
+                {
+                    let mut state = self.lock();
+                    if state.held.contains_key(&item) {
+                        state.stats.single_write_conflicts += 1;
+                        *state.conflicts_by_key.entry(item).or_default() += 1;
+                        return Ok(reply::single_write_conflict());
+                    }
+                }
+                self.forward(request, &inner).await
+            }
+            Shape::Transaction { items, token, body } => {
+                self.transaction(request, &inner, items, token, body).await
+            }
+        }
+    }
+
+    async fn forward(
+        &self,
+        request: HttpRequest,
+        inner: &SharedHttpConnector,
+    ) -> Result<HttpResponse, ConnectorError> {
+        self.lock().stats.forwarded += 1;
+        inner.call(request).await
+    }
+
+    async fn transaction(
+        self: &Arc<Self>,
+        request: HttpRequest,
+        inner: &SharedHttpConnector,
+        items: Vec<Option<ItemKey>>,
+        token: Option<String>,
+        body: Value,
+    ) -> Result<HttpResponse, ConnectorError> {
+        let now = self.clock.now();
+        let tx = {
+            let mut state = self.lock();
+            if let Some(t) = &token {
+                let window = self.config.idempotency_window;
+                let live = state
+                    .tokens
+                    .get(t)
+                    .is_some_and(|e| e.outcome.is_none() || now < e.at + window);
+                if !live {
+                    state.tokens.remove(t);
+                } else if let Some(entry) = state.tokens.get(t) {
+                    let answer = if entry.body != body {
+                        state.stats.mismatches += 1;
+                        reply::idempotent_mismatch()
+                    } else if let Some(recorded) = &entry.outcome {
+                        let r = recorded.response();
+                        state.stats.replays += 1;
+                        r
+                    } else {
+                        state.stats.in_progress += 1;
+                        reply::in_progress()
+                    };
+                    return Ok(answer);
+                }
+            }
+            let conflicting: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.as_ref().is_some_and(|k| state.held.contains_key(k)))
+                .map(|(i, _)| i)
+                .collect();
+            if !conflicting.is_empty() {
+                state.stats.transaction_conflicts += 1;
+                for &i in &conflicting {
+                    if let Some(k) = &items[i] {
+                        *state.conflicts_by_key.entry(k.clone()).or_default() += 1;
+                    }
+                }
+                return Ok(reply::transaction_conflict(items.len(), &conflicting));
+            }
+            state.next_tx += 1;
+            let tx = state.next_tx;
+            for k in items.iter().flatten() {
+                state.held.insert(k.clone(), tx);
+            }
+            if let Some(t) = &token {
+                state.tokens.insert(
+                    t.clone(),
+                    Token {
+                        body,
+                        at: now,
+                        outcome: None,
+                    },
+                );
+            }
+            state.stats.transactions += 1;
+            state.stats.forwarded += 1;
+            tx
+        };
+        // From here the hold ends when `hold` is dropped, even if the caller gives up.
+        let mut hold = Hold {
+            shared: self.clone(),
+            tx,
+            items: items.into_iter().flatten().collect(),
+            token,
+            applied: false,
+        };
+        self.activity.send_modify(|(h, _)| *h += 1);
+        let result = match inner.call(request).await {
+            Ok(mut response) => match ByteStream::new(response.take_body()).collect().await {
+                Ok(bytes) => {
+                    let bytes = bytes.into_bytes().to_vec();
+                    let recorded = Recorded {
+                        status: response.status().as_u16(),
+                        headers: response
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                        body: bytes.clone(),
+                    };
+                    *response.body_mut() = SdkBody::from(bytes);
+                    Ok((response, Some(recorded)))
+                }
+                Err(e) => Err(ConnectorError::io(Box::new(e))),
+            },
+            Err(e) => Err(e),
+        };
+        hold.applied = true;
+        self.activity.send_modify(|(_, a)| *a += 1);
+        self.clock.sleep_until(now + self.config.hold).await;
+        let (response, recorded) = result?;
+        if let Some(r) = recorded.filter(|r| (200..300).contains(&r.status)) {
+            hold.record(r);
+        }
+        drop(hold);
+        Ok(response)
+    }
+}
+
+/// The items of one transaction, held until this is dropped.
+struct Hold {
+    shared: Arc<Shared>,
+    tx: u64,
+    items: Vec<ItemKey>,
+    token: Option<String>,
+    applied: bool,
+}
+
+impl Hold {
+    /// Records the transaction's successful outcome under its token.
+    fn record(&mut self, recorded: Recorded) {
+        let Some(t) = self.token.take() else {
+            return;
+        };
+        let now = self.shared.clock.now();
+        let mut state = self.shared.lock();
+        if let Some(entry) = state.tokens.get_mut(&t) {
+            entry.outcome = Some(recorded);
+            entry.at = now;
+        }
+        // Forget expired tokens now and then.
+        if state.tokens.len().is_multiple_of(1024) {
+            let window = self.shared.config.idempotency_window;
+            state
+                .tokens
+                .retain(|_, e| e.outcome.is_none() || now < e.at + window);
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        {
+            let mut state = self.shared.lock();
+            for k in &self.items {
+                if state.held.get(k) == Some(&self.tx) {
+                    state.held.remove(k);
+                }
+            }
+            // A token not recorded (failure, or the caller gave up) is free again.
+            if let Some(t) = &self.token
+                && state.tokens.get(t).is_some_and(|e| e.outcome.is_none())
+            {
+                state.tokens.remove(t);
+            }
+        }
+        let applied = self.applied;
+        self.shared.activity.send_modify(|(h, a)| {
+            *h = h.saturating_sub(1);
+            if applied {
+                *a = a.saturating_sub(1);
+            }
+        });
+    }
+}
+
+/// The operation of a DynamoDB JSON request (`X-Amz-Target: DynamoDB_20120810.Op` → `Op`).
+pub fn operation_of(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+impl HttpClient for Model {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(ModelConnector {
+            shared: self.shared.clone(),
+            inner: self.inner.http_connector(settings, components),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct ModelConnector {
+    shared: Arc<Shared>,
+    inner: SharedHttpConnector,
+}
+
+impl HttpConnector for ModelConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let shared = self.shared.clone();
+        let inner = self.inner.clone();
+        HttpConnectorFuture::new(shared.handle(request, inner))
+    }
+}
