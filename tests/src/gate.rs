@@ -83,6 +83,14 @@ impl Gate {
         }
     }
 
+    /// A pass-through gate in front of `inner` (e.g. the concurrency model).
+    pub fn with_inner(inner: SharedHttpClient) -> Gate {
+        Gate {
+            inner,
+            rules: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
     /// Holds the `nth` (1-based) request of `operation` (e.g. `"UpdateItem"`) whose body
     /// contains `contains` (any request when `None`).
     pub fn hold(&self, operation: &str, nth: usize, contains: Option<&str>) -> Held {

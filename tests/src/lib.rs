@@ -4,6 +4,7 @@
 use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{RequestCounter, Store};
 
+pub mod concurrency;
 pub mod faults;
 pub mod gate;
 pub mod invariants;
@@ -31,6 +32,17 @@ impl TestEnv {
     /// A fresh table: on its own in-memory engine, or, with `DDBREL_TEST_ENDPOINT` set, a
     /// uniquely named table on that endpoint.
     pub async fn new() -> TestEnv {
+        TestEnv::build(None).await
+    }
+
+    /// A fresh table with DynamoDB's concurrency modelled in front of the engine
+    /// (`ddbrel-model`: item-level transaction conflicts held for `hold`, idempotency tokens),
+    /// and a retry budget fit for contention.
+    pub async fn modelled(hold: std::time::Duration) -> TestEnv {
+        TestEnv::build(Some(hold)).await
+    }
+
+    async fn build(hold: Option<std::time::Duration>) -> TestEnv {
         let (engine, endpoint) = match std::env::var("DDBREL_TEST_ENDPOINT") {
             Ok(endpoint) if !endpoint.is_empty() => (None, endpoint),
             _ => {
@@ -41,7 +53,19 @@ impl TestEnv {
         };
         let counter = RequestCounter::new();
         let faults = faults::FaultInjector::new();
-        let gate = gate::Gate::new();
+        let gate = match hold {
+            None => gate::Gate::new(),
+            Some(hold) => {
+                let config = ddbrel_model::ModelConfig {
+                    hold,
+                    ..ddbrel_model::ModelConfig::default()
+                };
+                let model = ddbrel_model::Model::new(config, ddbrel_model::Clock::scaled(1.0));
+                gate::Gate::with_inner(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
+                    model,
+                ))
+            }
+        };
         let config = ddbrel_runtime::store::local_config_builder(&endpoint)
             .http_client(gate.clone())
             .interceptor(counter.clone())
@@ -51,7 +75,7 @@ impl TestEnv {
         // Retries as in production, with short backoffs so fault tests stay quick.
         let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), table)
             .with_retry_policy(ddbrel_runtime::RetryPolicy {
-                max_attempts: 10,
+                max_attempts: if hold.is_some() { 40 } else { 10 },
                 base: std::time::Duration::from_millis(1),
                 cap: std::time::Duration::from_millis(20),
             });

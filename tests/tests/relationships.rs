@@ -486,66 +486,7 @@ async fn a_fenced_resource_refuses_new_children_memberships_and_updates() {
 
 #[tokio::test]
 async fn cascade_with_concurrent_writers_leaves_no_orphans() {
-    for round in 0..6 {
-        let env = TestEnv::new().await;
-        let store = env.store.clone();
-        let tree = build_tree(&store, 3, 30, 2, 2).await.unwrap();
-        let cols: Vec<Stored<JobCollection>> = tree.collections.clone();
-        let labels: Vec<Stored<Label>> = tree.labels.clone();
-        let jobs: Vec<Stored<Job>> = tree.jobs.clone();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut writers = Vec::new();
-        for w in 0..4 {
-            let (store, cols, labels, jobs, stop) = (
-                store.clone(),
-                cols.clone(),
-                labels.clone(),
-                jobs.clone(),
-                stop.clone(),
-            );
-            writers.push(tokio::spawn(async move {
-                let mut i = 0usize;
-                let mut landed = 0usize;
-                while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 200 {
-                    i += 1;
-                    let res = if i.is_multiple_of(2) {
-                        store
-                            .create_child(
-                                &cols[(w + i) % cols.len()],
-                                job(&format!("late-{w}-{i}")),
-                            )
-                            .await
-                            .map(|_| ())
-                    } else {
-                        store
-                            .add_member(&labels[i % labels.len()], &jobs[(w * 7 + i) % jobs.len()])
-                            .await
-                            .map(|_| ())
-                    };
-                    match res {
-                        Ok(()) => landed += 1,
-                        Err(e) if e.is_conflict() || e.is_not_found() => {}
-                        Err(e) => panic!("writer {w}: unexpected {e}"),
-                    }
-                    tokio::task::yield_now().await;
-                }
-                landed
-            }));
-        }
-        tokio::task::yield_now().await;
-        let report = store.delete_urn(tree.account.urn.as_any()).await.unwrap();
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        for w in writers {
-            w.await.unwrap();
-        }
-        let left = env.scan_all().await;
-        assert!(
-            left.is_empty(),
-            "round {round}: {} records left after {report:?}",
-            left.len()
-        );
-        assert_ok(&env).await;
-    }
+    ddbrel_tests::concurrency::cascade_with_concurrent_writers(6, None).await;
 }
 
 #[tokio::test]

@@ -319,52 +319,7 @@ async fn oversized_items_and_keys_are_refused_before_sending() {
 #[tokio::test]
 async fn concurrent_updates_lose_nothing() {
     let env = TestEnv::new().await;
-    let a = env.store.create(note("race")).await.unwrap();
-    let tasks = 24;
-    let mut handles = Vec::new();
-    for i in 0..tasks {
-        let store = env.store.clone();
-        let mut copy = a.clone();
-        handles.push(tokio::spawn(async move {
-            copy.data.stars = i;
-            store.update(&copy).await
-        }));
-    }
-    let mut landed = 0u64;
-    for h in handles {
-        match h.await.unwrap() {
-            Ok(_) => landed += 1,
-            Err(Error::Conflict { .. }) => {}
-            Err(e) => panic!("expected success or Conflict, got {e}"),
-        }
-    }
-    assert!(landed >= 1);
-    let now = env.store.get(&a.urn).await.unwrap();
-    assert_eq!(now.meta.version, 1 + landed, "no lost update");
-
-    // And with re-reads: every task retries until it lands; the final version counts all.
-    let mut handles = Vec::new();
-    for _ in 0..8 {
-        let store = env.store.clone();
-        let urn = a.urn.clone();
-        handles.push(tokio::spawn(async move {
-            loop {
-                let mut cur = store.get(&urn).await.unwrap();
-                cur.data.stars += 1;
-                match store.update(&cur).await {
-                    Ok(_) => return,
-                    Err(Error::Conflict { .. }) => continue,
-                    Err(e) => panic!("{e}"),
-                }
-            }
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let end = env.store.get(&a.urn).await.unwrap();
-    assert_eq!(end.meta.version, 1 + landed + 8);
-    assert_eq!(end.data.stars, now.data.stars + 8);
+    ddbrel_tests::concurrency::updates_lose_nothing(&env, 24, 8).await;
 }
 
 /// Defect 4 of the write protocol: a writer from the same read, in the same millisecond, was

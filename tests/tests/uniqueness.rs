@@ -3,6 +3,7 @@
 
 use ddbrel_runtime::{Entity, Error, Stored};
 use ddbrel_tests::TestEnv;
+use ddbrel_tests::concurrency::{holder, markers};
 use ddbrel_tests::invariants::assert_ok;
 use ddbrel_tests::sample;
 use entities::{Account, JobCollection, User};
@@ -28,73 +29,10 @@ fn badge(org: &str, b: &str, nick: Option<&str>) -> Badge {
     }
 }
 
-async fn markers(env: &TestEnv) -> Vec<ddbrel_runtime::Item> {
-    env.scan_all()
-        .await
-        .into_iter()
-        .filter(|i| {
-            i.get("_type")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some("UniqueKeyValue")
-        })
-        .collect()
-}
-
-fn holder(err: &Error) -> Option<&str> {
-    match err {
-        Error::UniqueViolation { holder, .. } => holder.as_deref(),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn sixty_four_concurrent_creators_exactly_one_wins() {
     let env = TestEnv::new().await;
-    for trial in 0..20 {
-        let slug = format!("race-{trial}");
-        let mut tasks = Vec::new();
-        for i in 0..64 {
-            let store = env.store.clone();
-            let slug = slug.clone();
-            tasks.push(tokio::spawn(async move {
-                store
-                    .create(Account {
-                        name: format!("contender {i}"),
-                        slug,
-                        plan: entities::Plan::Free,
-                    })
-                    .await
-            }));
-        }
-        let mut winners = Vec::new();
-        let mut losers = Vec::new();
-        for t in tasks {
-            match t.await.unwrap() {
-                Ok(a) => winners.push(a),
-                Err(e) => losers.push(e),
-            }
-        }
-        assert_eq!(winners.len(), 1, "trial {trial}: exactly one winner");
-        let winner = winners[0].urn.to_string();
-        for e in &losers {
-            assert!(
-                matches!(e, Error::UniqueViolation { constraint, .. } if constraint == "slug"),
-                "trial {trial}: {e}"
-            );
-            assert_eq!(
-                holder(e),
-                Some(winner.as_str()),
-                "the violation names the holder"
-            );
-        }
-    }
-    assert_ok(&env).await;
-    assert_eq!(
-        markers(&env).await.len(),
-        20,
-        "one marker per winner, none dangling"
-    );
+    ddbrel_tests::concurrency::one_creator_wins(&env, 20, 64).await;
 }
 
 #[tokio::test]
