@@ -76,17 +76,7 @@ impl Store {
             .table_name(self.table())
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    Error::TableNotFound {
-                        table: self.table().to_string(),
-                    }
-                } else {
-                    Error::service("DescribeTable", e)
-                }
-            })?;
+            .map_err(|e| self.map_sdk_error("DescribeTable", e))?;
         out.table.ok_or_else(|| Error::TableNotFound {
             table: self.table().to_string(),
         })
@@ -167,17 +157,7 @@ impl Store {
             .table_name(self.table())
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    Error::TableNotFound {
-                        table: self.table().to_string(),
-                    }
-                } else {
-                    Error::service("DeleteTable", e)
-                }
-            })?;
+            .map_err(|e| self.map_sdk_error("DeleteTable", e))?;
         Ok(())
     }
 }

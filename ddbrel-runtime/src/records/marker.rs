@@ -114,6 +114,24 @@ fn escape(part: &str, out: &mut String) {
     }
 }
 
+/// Normalizes and escapes one part onto `out`. ASCII text (already NFC) is lowercased and
+/// escaped in one pass, without an intermediate string.
+fn push_part(part: &str, case_insensitive: bool, out: &mut String) {
+    if part.is_ascii() {
+        out.reserve(part.len());
+        for b in part.bytes() {
+            match b {
+                b'%' => out.push_str("%25"),
+                b'#' => out.push_str("%23"),
+                b if case_insensitive => out.push(char::from(b.to_ascii_lowercase())),
+                b => out.push(char::from(b)),
+            }
+        }
+    } else {
+        escape(&normalize(part, case_insensitive), out);
+    }
+}
+
 /// The value segment of a marker key: each part normalized, escaped, joined with `#`.
 pub fn encode_value(parts: &[String], case_insensitive: bool) -> String {
     let mut out = String::new();
@@ -121,7 +139,7 @@ pub fn encode_value(parts: &[String], case_insensitive: bool) -> String {
         if i > 0 {
             out.push('#');
         }
-        escape(&normalize(part, case_insensitive), &mut out);
+        push_part(part, case_insensitive, &mut out);
     }
     out
 }

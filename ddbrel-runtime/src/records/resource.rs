@@ -138,24 +138,26 @@ pub fn decode<E: Entity>(item: Item) -> Result<(Urn<E>, E, ResourceMeta)> {
 pub(crate) fn decode_migrating<E: Entity>(
     mut item: Item,
 ) -> Result<(Urn<E>, E, ResourceMeta, Vec<String>)> {
-    let (urn, _, meta) = decode_meta(&item)?;
-    let key = key_of(&item);
-    let urn: Urn<E> = urn.typed().map_err(|e| {
+    let (any, _, meta) = decode_meta(&item)?;
+    let urn: Urn<E> = any.typed().map_err(|e| {
         Error::invalid_item(
-            &key,
+            key_of(&item),
             format!("expected a {} resource: {e}", E::RESOURCE_TYPE),
         )
     })?;
+    // A Resource's key is its URN (`decode_meta` checked `PK = SK`); errors name it, and only
+    // errors pay for the string.
+    let key = || urn.to_string();
     if meta.schema_version > E::SCHEMA_VERSION {
         return Err(Error::SchemaTooNew {
-            key,
+            key: key(),
             found: meta.schema_version,
             supported: E::SCHEMA_VERSION,
         });
     }
     if meta.schema_version == 0 {
         return Err(Error::invalid_item(
-            key,
+            key(),
             "_schemaVersion is 0; versions start at 1",
         ));
     }
@@ -167,7 +169,7 @@ pub(crate) fn decode_migrating<E: Entity>(
     item.retain(|k, _| !is_reserved(k));
     let data: E = serde_dynamo::from_item(item).map_err(|e| {
         Error::invalid_item(
-            &key,
+            key(),
             format!("does not decode as {}: {e}", E::RESOURCE_TYPE),
         )
     })?;
@@ -225,11 +227,12 @@ impl ResourceMeta {
 
 /// The item a create writes: [`resource_item`] with a fresh `_writeToken` (only this create
 /// writes it, so an earlier attempt of it that landed is recognized by it), checked against
-/// DynamoDB's limits.
+/// DynamoDB's item size limit. Its key attributes (`PK`, `SK`, `_accountUrn`) are URNs, at
+/// most 1013 bytes by their grammar, within the key limits.
 pub fn created_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> Result<Item> {
     let mut item = resource_item(urn, data, meta)?;
     item.insert(attr::WRITE_TOKEN.into(), s(write_token()));
-    crate::records::size::check_limits(&item)?;
+    crate::records::size::check_size(&item)?;
     Ok(item)
 }
 

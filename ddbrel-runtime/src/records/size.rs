@@ -63,6 +63,11 @@ pub fn check_limits(item: &Item) -> Result<()> {
             });
         }
     }
+    check_size(item)
+}
+
+/// Refuses an item over 400 KB, before anything is sent.
+pub fn check_size(item: &Item) -> Result<()> {
     let size = item_size(item);
     if size > limits::MAX_ITEM_BYTES {
         return Err(Error::ItemTooLarge {
