@@ -26,20 +26,12 @@ pub struct Engine {
 impl Engine {
     /// Starts an engine holding its data in memory.
     pub async fn memory() -> Result<Self> {
-        let db = dynoxide::Database::memory()
-            .map_err(|e| Error::Config(format!("embedded engine: {e}")))?;
-        Self::start(db).await
+        Self::memory_on(0).await
     }
 
     /// Starts an engine backed by the SQLite file at `path` (created if missing).
     pub async fn file(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = path
-            .to_str()
-            .ok_or_else(|| Error::Config(format!("path {} is not UTF-8", path.display())))?;
-        let db = dynoxide::Database::new(text)
-            .map_err(|e| Error::Config(format!("embedded engine at {}: {e}", path.display())))?;
-        Self::start(db).await
+        Self::file_on(path, 0).await
     }
 
     /// Starts an in-memory engine on a given loopback port (0 picks a free one).
@@ -58,10 +50,6 @@ impl Engine {
         let db = dynoxide::Database::new(text)
             .map_err(|e| Error::Config(format!("embedded engine at {}: {e}", path.display())))?;
         Self::start_on(db, port).await
-    }
-
-    async fn start(db: dynoxide::Database) -> Result<Self> {
-        Self::start_on(db, 0).await
     }
 
     async fn start_on(db: dynoxide::Database, port: u16) -> Result<Self> {

@@ -138,6 +138,31 @@ pub mod keys {
         format!("{MEMBER_PREFIX}{member}")
     }
 
+    /// `PK` = `SK` of a UniqueKeyValue marker: `unique#{resourceType}#{constraint}#{scope}#{value}`,
+    /// `scope` being `global` or the scoping URN and `value` the normalized, escaped parts
+    /// (SCHEMA.md §6; `records::marker` normalizes, escapes and checks the length).
+    pub fn marker_key(resource_type: &str, constraint: &str, scope: &str, value: &str) -> String {
+        let mut key = String::with_capacity(
+            super::UNIQUE_PREFIX.len()
+                + resource_type.len()
+                + constraint.len()
+                + scope.len()
+                + value.len()
+                + 3,
+        );
+        key.push_str(super::UNIQUE_PREFIX);
+        for (i, piece) in [resource_type, constraint, scope, value]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                key.push('#');
+            }
+            key.push_str(piece);
+        }
+        key
+    }
+
     /// `GSI1SK` of a CollectionMembershipRelationship record: `collection#{collection}`.
     pub fn collection_sk(collection: &str) -> String {
         format!("{COLLECTION_PREFIX}{collection}")

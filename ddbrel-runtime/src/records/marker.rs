@@ -14,7 +14,7 @@ use crate::entity::Entity;
 use crate::entity::{UniqueConstraint, UniqueScope};
 use crate::error::{Error, Result};
 use crate::records::attrs::{n, s};
-use crate::schema::{PK, RecordType, SK, UNIQUE_PREFIX, attr};
+use crate::schema::{PK, RecordType, SK, attr, keys};
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
 
@@ -159,25 +159,7 @@ pub fn marker_key(
 
 /// [`marker_key`] from the encoded value.
 fn key_of_value(resource_type: &str, constraint: &str, scope: &str, value: &str) -> Result<String> {
-    let mut key = String::with_capacity(
-        UNIQUE_PREFIX.len()
-            + resource_type.len()
-            + constraint.len()
-            + scope.len()
-            + value.len()
-            + 3,
-    );
-    for (i, piece) in [resource_type, constraint, scope, value]
-        .into_iter()
-        .enumerate()
-    {
-        if i == 0 {
-            key.push_str(UNIQUE_PREFIX);
-        } else {
-            key.push('#');
-        }
-        key.push_str(piece);
-    }
+    let key = keys::marker_key(resource_type, constraint, scope, value);
     if key.len() > MAX_MARKER_KEY_BYTES {
         let mut end = 120;
         while !key.is_char_boundary(end) {
