@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::store::{Store, local_config_builder};
+use crate::wire::store::{Store, local_config_builder};
 
 /// A running embedded engine. Dropping it stops the server.
 #[derive(Debug)]

@@ -1,12 +1,12 @@
 //! The conditioned transaction of one repair ([`Fix`]), and the conditions repairs share.
 
-use crate::codec::s;
 use crate::error::Result;
+use crate::records::attrs::s;
 use crate::schema::{PK, attr};
-use crate::store::Store;
-use crate::tx::{Tx, TxOutcome};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
+use crate::wire::store::Store;
+use crate::wire::tx::{Tx, TxOutcome};
 use crate::wire::write::{Write, writes};
 
 /// A resource is gone or does not list `:key` in `_uniqueKeys`.

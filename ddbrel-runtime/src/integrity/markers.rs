@@ -11,7 +11,7 @@ use super::cross::Index;
 use super::read::Checker;
 use super::records::{Marker, Resource, list, split_marker_key};
 use super::repair::Action;
-use crate::unique::MAX_MARKER_KEY_BYTES;
+use crate::records::marker::MAX_MARKER_KEY_BYTES;
 use crate::urn::AnyUrn;
 
 /// Whether a marker key's type and scope fit a resource as its owner.

@@ -133,7 +133,7 @@ use std::fmt;
 use crate::Item;
 use crate::error::{Error, Result};
 use crate::schema::{PK, SK};
-use crate::store::Store;
+use crate::wire::store::Store;
 
 use read::Checker;
 use records::{Table, text};

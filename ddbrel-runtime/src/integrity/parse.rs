@@ -22,12 +22,12 @@ use super::records::{
     RESOURCE_ATTRS, Resource, Table, describe, list, split_marker_key, text,
 };
 use crate::Item;
-use crate::codec::key_of;
+use crate::records::attrs::key_of;
+use crate::records::marker::MAX_MARKER_KEY_BYTES;
 use crate::schema::{
     CHILD_PREFIX, COLLECTION_PREFIX, GSI1PK, GSI1SK, MEMBER_PREFIX, PARENT_PREFIX, PK,
     RELATIONSHIP_SCHEMA_VERSION, RecordType, SK, attr,
 };
-use crate::unique::MAX_MARKER_KEY_BYTES;
 use crate::urn::AnyUrn;
 
 impl Checker {

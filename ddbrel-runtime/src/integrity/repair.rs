@@ -9,13 +9,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::codec::{n, s};
 use crate::error::Result;
+use crate::records::attrs::{n, s};
 use crate::records::marker::marker_record;
 use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr, keys};
-use crate::store::Store;
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
+use crate::wire::store::Store;
 use crate::wire::write::{Write, writes};
 
 use super::fix::{Fix, not_a_child_of};

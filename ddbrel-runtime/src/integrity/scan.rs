@@ -4,8 +4,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
 use crate::error::Result;
-use crate::store::Store;
 use crate::wire::pager::Source;
+use crate::wire::store::Store;
 
 pub(super) async fn scan(store: &Store, segments: u32) -> Result<Vec<Item>> {
     let concurrency = usize::try_from(segments).unwrap_or(usize::MAX).min(32);

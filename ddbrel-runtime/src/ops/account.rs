@@ -6,11 +6,12 @@ use tracing::instrument;
 use crate::Item;
 use crate::entity::AccountScoped;
 use crate::error::Result;
-use crate::query::{Order, Page, PageRequest};
+use crate::records::resource::Stored;
 use crate::schema::{ACCOUNT_INDEX, SK, attr};
-use crate::store::{Store, Stored};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::{KeyQuery, check_type_prefix};
+use crate::wire::store::Store;
 
 impl Store {
     /// Resources of one account-scoped type in an account, through ResourcesByAccountIndex:

@@ -5,18 +5,19 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta};
 use crate::entity::{Child, Entity, Root};
 use crate::error::{Error, Result};
+use crate::records::attrs;
 use crate::records::marker::marker_item;
+use crate::records::marker::{Marker, markers_for};
 use crate::records::parent_child::parent_child_item;
+use crate::records::resource::ResourceMeta;
 use crate::records::resource::{Stored, created_item};
 use crate::schema::attr;
-use crate::store::Store;
 use crate::time;
-use crate::tx::{Cancelled, Tx, TxOutcome};
-use crate::unique::{self, Marker};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::store::Store;
+use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Sent, Write, writes};
 
 use super::update::unique_violation;
@@ -119,7 +120,7 @@ impl Store {
         let parent = place.parent.map(|(urn, _)| urn);
         let account = place.account;
         let ancestors = place.ancestors;
-        let markers = unique::markers_for(&data, account.as_ref(), parent.as_ref())?;
+        let markers = markers_for(&data, account.as_ref(), parent.as_ref())?;
         let meta =
             ResourceMeta::created(E::SCHEMA_VERSION, now, account, parent, ancestors, &markers);
         let item = created_item(&urn, &data, &meta)?;
@@ -257,7 +258,7 @@ fn decode_insert_failure<E: Entity>(
                     urn: parent.to_string(),
                 },
                 Some(old)
-                    if codec::get_s(old, attr::RESOURCE_TYPE).ok()
+                    if attrs::get_s(old, attr::RESOURCE_TYPE).ok()
                         == Some(parent.resource_type()) =>
                 {
                     Error::ChangedMeanwhile {

@@ -74,7 +74,7 @@ impl crate::Store {
         let Some(marker) = self.get_item(&key, &key).await? else {
             return Ok(None);
         };
-        let owner = crate::codec::get_urn(&marker, crate::schema::attr::OWNER_URN)?;
+        let owner = crate::records::attrs::get_urn(&marker, crate::schema::attr::OWNER_URN)?;
         if owner.resource_type() != rt {
             return Err(Error::invalid_item(
                 &key,
@@ -83,7 +83,7 @@ impl crate::Store {
         }
         match self.get_item(owner.as_str(), owner.as_str()).await? {
             Some(item)
-                if crate::codec::get_ss(&item, crate::schema::attr::UNIQUE_KEYS)?
+                if crate::records::attrs::get_ss(&item, crate::schema::attr::UNIQUE_KEYS)?
                     .contains(&key) =>
             {
                 Ok(Some(item))

@@ -6,16 +6,17 @@ use tracing::instrument;
 
 use crate::entity::{Collection, MemberOf};
 use crate::error::{Error, Result};
-use crate::query::{Order, Page, PageRequest};
 use crate::records::membership::{Membership, membership_item, membership_of};
+use crate::records::resource::Stored;
 use crate::schema::keys;
 use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, INVERTED_INDEX, MEMBER_PREFIX, attr};
-use crate::store::{Store, Stored};
 use crate::time;
-use crate::tx::{Cancelled, Tx, TxOutcome};
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::expr::Expr;
+use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::KeyQuery;
+use crate::wire::store::Store;
+use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Write, writes};
 
 impl Store {

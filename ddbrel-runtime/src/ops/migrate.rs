@@ -15,13 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::stream::{self, StreamExt};
 
-use crate::codec::{key_of, n, s};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::records::attrs::{key_of, n, s};
+use crate::records::resource::Stored;
 use crate::schema::attr;
-use crate::store::{Store, Stored};
 use crate::wire::expr::Expr;
 use crate::wire::pager::Source;
+use crate::wire::store::Store;
 
 /// What an eager migration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

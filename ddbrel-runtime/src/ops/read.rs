@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::records::attrs::s;
 use crate::records::resource::Stored;
 use crate::schema::{PK, SK};
-use crate::store::Store;
 use crate::urn::Urn;
+use crate::wire::store::Store;
 
 impl Store {
     /// Reads a resource (one strongly consistent GetItem). [`Error::NotFound`] if absent.

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use tracing::instrument;
 
-use crate::codec::{self};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::records::resource;
 use crate::urn::AnyUrn;
+use crate::wire::store::Store;
 
 impl Store {
     /// Every URN whose grants apply to the resource: itself, its ancestors (cascading
@@ -24,7 +24,7 @@ impl Store {
                 urn: urn.to_string(),
             });
         };
-        let (_, _, meta) = codec::decode_meta(&item)?;
+        let (_, _, meta) = resource::decode_meta(&item)?;
         let mut scope = vec![urn.clone()];
         scope.extend(meta.ancestors.iter().rev().cloned());
         let mut collections: Vec<AnyUrn> = meta.conveying_collections.clone();
@@ -37,7 +37,7 @@ impl Store {
             let found = self.batch_get(keys).await?;
             for a in meta.ancestors.iter().rev() {
                 if let Some(item) = found.get(&(a.to_string(), a.to_string())) {
-                    let (_, _, m) = codec::decode_meta(item)?;
+                    let (_, _, m) = resource::decode_meta(item)?;
                     collections.extend(m.conveying_collections);
                 }
             }
@@ -53,7 +53,7 @@ impl Store {
             for c in &collections {
                 scope.push(c.clone());
                 if let Some(item) = found.get(&(c.to_string(), c.to_string())) {
-                    let (_, _, m) = codec::decode_meta(item)?;
+                    let (_, _, m) = resource::decode_meta(item)?;
                     for a in m.ancestors.iter().rev() {
                         if seen.insert(a.clone()) {
                             scope.push(a.clone());

@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use crate::error::{Error, Result};
 use crate::schema::{TableDescription, definition};
-use crate::store::Store;
+use crate::wire::store::Store;
 
 fn describe_keys(keys: &[KeySchemaElement]) -> Vec<(String, String)> {
     let mut v: Vec<_> = keys

@@ -8,15 +8,17 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, s};
 use crate::entity::Child;
 use crate::error::{Error, Result};
-use crate::query::{Order, Page, PageRequest};
+use crate::records::attrs;
+use crate::records::attrs::s;
 use crate::records::membership::parse_urn_attr;
+use crate::records::resource::Stored;
 use crate::schema::{PK, SK, attr, keys};
-use crate::store::{Store, Stored};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::check_type_prefix;
+use crate::wire::store::Store;
 
 impl Store {
     /// The URN of a resource's parent: one GetItem.
@@ -32,7 +34,7 @@ impl Store {
     /// The parent URN of any resource (`None` for a root): one GetItem.
     pub async fn parent_of_any(&self, urn: &AnyUrn) -> Result<Option<AnyUrn>> {
         let item = self.get_projected(urn, &[attr::PARENT_URN]).await?;
-        match codec::get_opt_s(&item, attr::PARENT_URN)? {
+        match attrs::get_opt_s(&item, attr::PARENT_URN)? {
             None => Ok(None),
             Some(p) => AnyUrn::parse(p)
                 .map(Some)

@@ -5,17 +5,21 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta, n, s};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::records::attrs;
+use crate::records::attrs::{n, s};
 use crate::records::marker::marker_item;
+use crate::records::marker::{Marker, markers_for};
+use crate::records::resource;
+use crate::records::resource::ResourceMeta;
 use crate::records::resource::{Stored, resource_item, write_token};
+use crate::records::size;
 use crate::schema::attr;
-use crate::store::Store;
 use crate::time;
-use crate::tx::{Cancelled, Tx, TxOutcome};
-use crate::unique::{self, Marker};
 use crate::wire::expr::Expr;
+use crate::wire::store::Store;
+use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Sent, Write, writes};
 
 /// Which markers an update moves: the uniqueness planner (SCHEMA.md §6). Only constraints
@@ -59,7 +63,7 @@ fn update_expr<E: Entity>(
     plan: &MarkerPlan<'_>,
     token: &str,
 ) -> Result<Expr> {
-    let fields = codec::encode_fields(stored.urn.as_str(), &stored.data)?;
+    let fields = resource::encode_fields(stored.urn.as_str(), &stored.data)?;
     let mut sets = Vec::new();
     let mut removes = Vec::new();
     let mut expr = Expr::default();
@@ -116,7 +120,7 @@ impl Store {
     /// (conditioned on being free). A stale version is [`Error::Conflict`].
     #[instrument(name = "ddbrel.update", skip_all, fields(urn = %stored.urn, version = stored.meta.version))]
     pub async fn update<E: Entity + Clone>(&self, stored: &Stored<E>) -> Result<Stored<E>> {
-        let markers = unique::markers_for(
+        let markers = markers_for(
             &stored.data,
             stored.meta.account.as_ref(),
             stored.meta.parent.as_ref(),
@@ -131,7 +135,7 @@ impl Store {
         // Check the size of the item as it will be.
         let mut as_written = resource_item(&stored.urn, &stored.data, &meta)?;
         as_written.insert(attr::WRITE_TOKEN.into(), s(token.clone()));
-        codec::check_limits(&as_written)?;
+        size::check_limits(&as_written)?;
 
         let urn = stored.urn.as_str();
         let write = Write::update(urn, urn, update_expr(stored, &meta, &plan, &token)?).when(
@@ -226,8 +230,8 @@ impl Store {
 /// update wrote. Time cannot decide it: two writers from the same read can write in the same
 /// millisecond, and the loser would take the winner's write for its own (a lost update).
 fn is_our_update(item: &Item, new_version: u64, token: &str) -> bool {
-    codec::get_u64(item, attr::VERSION).ok() == Some(new_version)
-        && codec::get_s(item, attr::WRITE_TOKEN).ok() == Some(token)
+    attrs::get_u64(item, attr::VERSION).ok() == Some(new_version)
+        && attrs::get_s(item, attr::WRITE_TOKEN).ok() == Some(token)
 }
 
 /// The error for a failed conditional write of a resource read as `read`, from the item as
@@ -243,7 +247,7 @@ pub(crate) fn write_failure(urn: &str, read: &ResourceMeta, old: Option<&Item>) 
             urn: urn.to_string(),
         };
     }
-    if codec::get_s(old, attr::CREATED_AT).ok() != Some(time::format(read.created_at).as_str()) {
+    if attrs::get_s(old, attr::CREATED_AT).ok() != Some(time::format(read.created_at).as_str()) {
         return Error::ChangedMeanwhile {
             urn: urn.to_string(),
             what: "it was deleted and created again since it was read".into(),
@@ -252,7 +256,7 @@ pub(crate) fn write_failure(urn: &str, read: &ResourceMeta, old: Option<&Item>) 
     Error::Conflict {
         urn: urn.to_string(),
         expected: read.version,
-        current: codec::get_u64(old, attr::VERSION).ok(),
+        current: attrs::get_u64(old, attr::VERSION).ok(),
     }
 }
 
@@ -264,7 +268,7 @@ pub(crate) fn unique_violation<E: Entity>(m: &Marker, r: &Cancelled) -> Error {
         holder: r
             .item
             .as_ref()
-            .and_then(|i| codec::get_s(i, attr::OWNER_URN).ok())
+            .and_then(|i| attrs::get_s(i, attr::OWNER_URN).ok())
             .map(str::to_string),
     }
 }

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
-use crate::codec::{self, n, s};
 use crate::error::{Error, Result};
+use crate::records::attrs;
+use crate::records::attrs::{n, s};
 use crate::schema::{GSI1PK, GSI1SK, PK, RecordType, SK, attr, keys};
 use crate::time;
 use crate::urn::AnyUrn;
@@ -24,7 +25,7 @@ pub struct Membership {
 }
 
 pub(crate) fn parse_urn_attr(item: &Item, name: &str) -> Result<AnyUrn> {
-    codec::get_urn(item, name)
+    attrs::get_urn(item, name)
 }
 
 pub(crate) fn membership_of(item: &Item) -> Result<Membership> {
@@ -35,7 +36,7 @@ pub(crate) fn membership_of(item: &Item) -> Result<Membership> {
             Some(AttributeValue::Bool(b)) => *b,
             _ => {
                 return Err(Error::invalid_item(
-                    codec::key_of(item),
+                    attrs::key_of(item),
                     "_conveysAuthorization is missing or not a BOOL",
                 ));
             }

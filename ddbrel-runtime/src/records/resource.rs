@@ -314,7 +314,7 @@ pub struct Stored<E> {
 }
 
 impl<E: Entity> Stored<E> {
-    /// Decodes a Resource item (see [`crate::codec::decode`]).
+    /// Decodes a Resource item (see [`crate::records::resource::decode`]).
     pub fn from_item(item: Item) -> Result<Self> {
         let (urn, data, meta, pre_migration) = decode_migrating::<E>(item)?;
         Ok(Stored {

@@ -8,10 +8,10 @@ use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, Writ
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::codec::s;
 use crate::error::{Error, Result};
+use crate::records::attrs::s;
 use crate::schema::{PK, SK, limits};
-use crate::store::Store;
+use crate::wire::store::Store;
 
 /// How many batch requests run at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;

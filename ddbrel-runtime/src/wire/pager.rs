@@ -3,12 +3,12 @@
 //! segment, one request at a time.
 
 use crate::Item;
-use crate::codec::s;
 use crate::error::{Error, Result};
-use crate::query::{Order, PageRequest, next_cursor, start_key};
+use crate::records::attrs::s;
 use crate::schema::{PK, SK};
-use crate::store::Store;
 use crate::wire::expr::{Expr, shared_maps};
+use crate::wire::page::{Order, PageRequest, next_cursor, start_key};
+use crate::wire::store::Store;
 
 /// Refuses a type prefix that does not end with `::` (it would also match every type whose
 /// name extends this one: `System.Account.Job` is a prefix of `System.Account.JobCollection`).

@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
-use crate::codec::{self};
 use crate::error::{Error, Result};
+use crate::records::attrs;
 use crate::schema::{attr, limits};
-use crate::store::Store;
-use crate::tx::{Tx, TxOutcome};
+use crate::wire::store::Store;
+use crate::wire::tx::{Tx, TxOutcome};
 
 use super::{Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress};
 use crate::schema::keys;
@@ -66,11 +66,11 @@ impl Store {
                             });
                         }
                         Some(old) => {
-                            let created = codec::get_ts(old, attr::CREATED_AT).ok();
+                            let created = attrs::get_ts(old, attr::CREATED_AT).ok();
                             if opts.expected_created_at.is_some_and(|c| Some(c) != created) {
                                 return Err(super::reincarnated(&root.urn));
                             }
-                            let current = codec::get_u64(old, attr::VERSION).ok();
+                            let current = attrs::get_u64(old, attr::VERSION).ok();
                             if let Some(v) = opts.expected_version
                                 && current != Some(v)
                                 && !old.contains_key(attr::DELETING)

@@ -8,11 +8,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::codec::{self};
+use crate::records::attrs;
+use crate::records::resource;
+
 use crate::error::{Error, Result};
 use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr};
-use crate::store::Store;
 use crate::urn::AnyUrn;
+use crate::wire::store::Store;
 
 use super::{Closure, Node, OutsideUpdate, closure_add_node};
 
@@ -31,7 +33,7 @@ impl Store {
             None => self.get_item(root.as_str(), root.as_str()).await?,
         };
         let root_meta = match &root_item {
-            Some(i) => Some(codec::decode_meta(i)?.2),
+            Some(i) => Some(resource::decode_meta(i)?.2),
             None => None,
         };
         let mut level = vec![Node {
@@ -65,10 +67,10 @@ impl Store {
             let mut children = Vec::new();
             for (parent, items) in partitions {
                 for item in items {
-                    let sk = codec::get_s(&item, SK)?;
+                    let sk = attrs::get_s(&item, SK)?;
                     if let Some(child) = sk.strip_prefix(CHILD_PREFIX) {
                         let child = AnyUrn::parse(child).map_err(|e| {
-                            Error::invalid_item(codec::key_of(&item), format!("SK: {e}"))
+                            Error::invalid_item(attrs::key_of(&item), format!("SK: {e}"))
                         })?;
                         if closure.set.contains(&child) {
                             continue;
@@ -79,7 +81,7 @@ impl Store {
                         children.push(child);
                     } else if let Some(member) = sk.strip_prefix(MEMBER_PREFIX) {
                         let member = AnyUrn::parse(member).map_err(|e| {
-                            Error::invalid_item(codec::key_of(&item), format!("SK: {e}"))
+                            Error::invalid_item(attrs::key_of(&item), format!("SK: {e}"))
                         })?;
                         let conveys = matches!(
                             item.get(attr::CONVEYS_AUTHORIZATION),
@@ -106,7 +108,7 @@ impl Store {
             for child in children {
                 let item = found.remove(&(child.to_string(), child.to_string()));
                 let meta = match &item {
-                    Some(i) => Some(codec::decode_meta(i)?.2),
+                    Some(i) => Some(resource::decode_meta(i)?.2),
                     None => None,
                 };
                 level.push(Node {

@@ -29,13 +29,15 @@ use std::sync::Arc;
 use tracing::instrument;
 
 use crate::Item;
-use crate::codec::{self, ResourceMeta};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::records::resource;
+use crate::records::resource::ResourceMeta;
+use crate::records::resource::Stored;
 use crate::schema::{attr, limits};
-use crate::store::{Store, Stored};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
+use crate::wire::store::Store;
 use crate::wire::write::writes;
 
 /// What a delete did, or (for [`Store::plan_delete`]) would do.
@@ -193,7 +195,8 @@ impl Store {
             && stored.meta.member_count == 0
             && stored.meta.deleting.is_none()
         {
-            let item = crate::store::resource_item(&stored.urn, &stored.data, &stored.meta)?;
+            let item =
+                crate::records::resource::resource_item(&stored.urn, &stored.data, &stored.meta)?;
             let mut closure = Closure::default();
             let node = Node {
                 urn: stored.urn.as_any().clone(),
@@ -228,7 +231,7 @@ impl Store {
                         urn: urn.to_string(),
                     });
                 };
-                let meta = codec::decode_meta(&root)?.2;
+                let meta = resource::decode_meta(&root)?.2;
                 if meta.deleting.is_some() {
                     break;
                 }
@@ -270,7 +273,7 @@ impl Store {
                 urn: urn.to_string(),
             });
         };
-        let has_parent = codec::decode_meta(&root)?.2.parent.is_some();
+        let has_parent = resource::decode_meta(&root)?.2.parent.is_some();
         let closure = self.discover(urn, Some(root), usize::MAX).await?;
         Ok(closure.report(has_parent))
     }

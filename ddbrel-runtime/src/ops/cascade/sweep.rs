@@ -8,15 +8,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::codec::{self, s};
 use crate::error::{Error, Result};
+use crate::records::attrs;
+use crate::records::attrs::s;
 use crate::schema::keys;
 use crate::schema::{attr, limits};
-use crate::store::Store;
 use crate::time;
-use crate::tx::{Tx, TxOutcome};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
+use crate::wire::store::Store;
+use crate::wire::tx::{Tx, TxOutcome};
 use crate::wire::write::{Sent, Write, writes};
 
 use super::{Closure, DeleteOptions, DeleteReport, Node, OutsideUpdate, Progress};
@@ -68,7 +69,7 @@ impl Store {
         let mut keys: Vec<(String, String)> = Vec::new();
         for (key, owner) in &closure.markers {
             match owned.get(&(key.clone(), key.clone())) {
-                Some(item) if codec::get_s(item, attr::OWNER_URN).ok() == Some(owner.as_str()) => {
+                Some(item) if attrs::get_s(item, attr::OWNER_URN).ok() == Some(owner.as_str()) => {
                     keys.push((key.clone(), key.clone()));
                 }
                 Some(_) => {
@@ -145,7 +146,7 @@ impl Store {
             Sent::ConditionFailed(Some(old))
                 if opts
                     .expected_created_at
-                    .is_some_and(|c| codec::get_ts(&old, attr::CREATED_AT).ok() != Some(c)) =>
+                    .is_some_and(|c| attrs::get_ts(&old, attr::CREATED_AT).ok() != Some(c)) =>
             {
                 Err(super::reincarnated(urn))
             }
@@ -153,7 +154,7 @@ impl Store {
                 Some(expected) => Error::Conflict {
                     urn: urn.to_string(),
                     expected,
-                    current: codec::get_u64(&old, attr::VERSION).ok(),
+                    current: attrs::get_u64(&old, attr::VERSION).ok(),
                 },
                 None => Error::ChangedMeanwhile {
                     urn: urn.to_string(),
