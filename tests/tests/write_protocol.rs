@@ -416,3 +416,69 @@ async fn a_read_of_an_earlier_incarnation_is_not_trusted() {
     assert_eq!(now.meta.child_count, 0);
     assert_ok(&env).await;
 }
+
+/// A cascade interrupted after the jobs were deleted but before their ParentChildRelationship
+/// records resumes at the cost of what is left: no Query per job already deleted (a deleted
+/// item's partition is empty), so at most twice the requests of a fresh cascade of the tree.
+#[tokio::test]
+async fn a_resumed_cascade_costs_what_is_left() {
+    let shape = (2, 150, 0, 0);
+    // The fresh cost, on a twin.
+    let twin = TestEnv::new().await;
+    let t = sample::build_tree(&twin.store, shape.0, shape.1, shape.2, shape.3)
+        .await
+        .unwrap();
+    twin.counter.reset();
+    twin.store.delete_urn(t.account.urn.as_any()).await.unwrap();
+    let fresh = twin.counter.total();
+
+    let env = TestEnv::new().await;
+    let t = sample::build_tree(&env.store, shape.0, shape.1, shape.2, shape.3)
+        .await
+        .unwrap();
+    // Stop the sweep at its first delete of ParentChildRelationship records (the jobs are
+    // gone by then): the task is dropped with the request parked, as a killed process.
+    let mut held = env.gate.hold("BatchWriteItem", 1, Some("child#"));
+    let store = env.store.clone();
+    let root = t.account.urn.as_any().clone();
+    let task = tokio::spawn(async move { store.delete_urn(&root).await });
+    held.arrived().await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    drop(held);
+    // The held batch (25 records) at least is left, and every job item is gone.
+    let items = env.scan_all().await;
+    let sk = |i: &ddbrel_runtime::Item| i.get("SK").and_then(|v| v.as_s().ok()).cloned();
+    let records = items
+        .iter()
+        .filter(|i| {
+            sk(i).is_some_and(|k| k.starts_with("child#urn:pp:System.Account.JobCollection.Job"))
+        })
+        .count();
+    assert!(
+        records >= 25,
+        "records of the deleted jobs are left: {records}"
+    );
+    assert!(
+        !items.iter().any(
+            |i| sk(i).is_some_and(|k| k.starts_with("urn:pp:System.Account.JobCollection.Job"))
+        ),
+        "every job item is gone"
+    );
+
+    env.counter.reset();
+    env.store.delete_urn(t.account.urn.as_any()).await.unwrap();
+    let resumed = env.counter.total();
+    assert!(
+        resumed <= 2 * fresh,
+        "resume took {resumed} requests, a fresh cascade {fresh}: {:?}",
+        env.counter.snapshot()
+    );
+    assert_eq!(
+        env.counter.get("Query"),
+        3,
+        "the account and its two collections"
+    );
+    assert!(env.scan_all().await.is_empty());
+    assert_ok(&env).await;
+}

@@ -44,11 +44,16 @@ impl Store {
         }];
         while !level.is_empty() {
             let depth = level[0].depth;
-            // Nodes that have (or may have) records beneath them get a Query.
+            // Nodes that have (or may have) records beneath them get a Query. A node whose
+            // item is gone has none: a cascade deletes an item only after its partition is
+            // empty (memberships first, then each level's children and their records before
+            // the level above), the atomic path deletes an item with its records, and nothing
+            // can add a record under a parent or collection that does not exist. So a resumed
+            // cascade costs what is left, not a Query per node already deleted.
             let to_query: Vec<AnyUrn> = level
                 .iter()
                 .filter(|n| match &n.meta {
-                    None => true,
+                    None => n.depth == 0,
                     Some(m) => m.child_count > 0 || m.member_count > 0,
                 })
                 .map(|n| n.urn.clone())
