@@ -47,8 +47,16 @@
 //! ```
 //! (With ddbrel: `ddbrel_runtime::store::local_config_builder(endpoint).http_client(model.clone())`.)
 //!
-//! Not modelled (yet): throughput limits per partition, TransactGetItems conflicts, and
-//! BatchWriteItem items on held items (passed through).
+//! - **Throughput** (off by default; [`ModelConfig::throughput`], [`Throughput`]): token
+//!   buckets per partition key value for writes (DynamoDB: 1,000 WCU/s) and reads (3,000
+//!   RCU/s), refilled in model time; a request its partition cannot afford is refused as
+//!   DynamoDB refuses it. Item sizes are estimated from the requests.
+//!
+//! Not modelled (yet): GSI partitions (their throughput, and the base-table writes a GSI that
+//! cannot keep up throttles), per-item limits, TransactGetItems (its conflicts, and its reads'
+//! throughput), the sizes of the items a read returns, BatchWriteItem (passed through, not
+//! charged, its items never conflict), and BatchGetItem's UnprocessedKeys (a batch over a
+//! partition's throughput is refused whole).
 
 #![warn(missing_docs)]
 
@@ -95,6 +103,52 @@ pub struct ModelConfig {
     /// table Query touching it waits in the connector until it is visible; see the crate
     /// documentation for what this does not model.
     pub commit_window: Option<Duration>,
+    /// Per-partition throughput limits, or `None` (the default) for none. See [`Throughput`].
+    pub throughput: Option<Throughput>,
+}
+
+/// Per-partition throughput, as token buckets refilled in model time: one for writes and one
+/// for reads per partition key value (table and `PK` value). A request whose partition's
+/// bucket holds fewer units than it costs is refused before reaching the engine
+/// (`ProvisionedThroughputExceededException`; in a transaction, `TransactionCanceledException`
+/// with `ThrottlingError` at the actions whose partition is short). Costs: a write 1 WCU per
+/// KB (1,024 bytes) written, rounded up (estimated from the request:
+/// [`shape::write_size`]), twice that in a TransactWriteItems (a ConditionCheck counts as a
+/// write of its key); a read 1 RCU per item read strongly consistently and 0.5 eventually
+/// consistently, as though every item were at most 4 KB (the request does not carry the size
+/// of what it reads), a Query 1 (or 0.5) RCU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Throughput {
+    /// Write capacity units per second per partition. DynamoDB: 1,000.
+    pub write_units_per_s: f64,
+    /// Read capacity units per second per partition. DynamoDB: 3,000.
+    pub read_units_per_s: f64,
+    /// How much unused capacity a bucket keeps: a bucket holds at most this long's worth of
+    /// units, and starts full. Default 1 s.
+    pub burst: Duration,
+}
+
+impl Default for Throughput {
+    fn default() -> Self {
+        Throughput {
+            write_units_per_s: 1000.0,
+            read_units_per_s: 3000.0,
+            burst: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A token bucket, refilled in model time.
+#[derive(Debug)]
+struct Bucket {
+    units: f64,
+    at: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Read,
+    Write,
 }
 
 impl Default for ModelConfig {
@@ -104,6 +158,7 @@ impl Default for ModelConfig {
             idempotency_window: Duration::from_secs(600),
             key_attributes: vec!["PK".to_string(), "SK".to_string()],
             commit_window: None,
+            throughput: None,
         }
     }
 }
@@ -130,6 +185,10 @@ pub struct Stats {
     /// Reads that waited for a committing transaction's item to become visible (with
     /// [`ModelConfig::commit_window`]).
     pub delayed_reads: u64,
+    /// Single requests refused with `ProvisionedThroughputExceededException`.
+    pub throttled: u64,
+    /// TransactWriteItems refused with a `ThrottlingError` cancellation.
+    pub transaction_throttles: u64,
 }
 
 impl Stats {
@@ -165,6 +224,8 @@ struct State {
     held: HashMap<ItemKey, u64>,
     /// Held items per partition (kept with a commit window only, for Queries).
     held_partitions: HashMap<Partition, usize>,
+    /// Token buckets per partition (with [`ModelConfig::throughput`]).
+    buckets: HashMap<(Partition, Kind), Bucket>,
     tokens: HashMap<String, Token>,
     next_tx: u64,
     stats: Stats,
@@ -325,13 +386,21 @@ impl Shared {
         self.lock().stats.requests += 1;
         match shape {
             Shape::Other => self.forward(request, &inner).await,
-            Shape::SingleWrite { item, .. } => {
+            Shape::SingleWrite { item, write, .. } => {
                 {
                     let mut state = self.lock();
                     if state.held.contains_key(&item) {
                         state.stats.single_write_conflicts += 1;
                         *state.conflicts_by_key.entry(item).or_default() += 1;
                         return Ok(reply::single_write_conflict());
+                    }
+                    let costs: Vec<(Partition, f64)> = write
+                        .into_iter()
+                        .map(|(p, size)| (p, write_units(size)))
+                        .collect();
+                    if !self.take(&mut state, Kind::Write, &costs).is_empty() {
+                        state.stats.throttled += 1;
+                        return Ok(reply::throughput_exceeded());
                     }
                 }
                 self.forward(request, &inner).await
@@ -340,10 +409,27 @@ impl Shared {
                 if self.config.commit_window.is_some() {
                     self.until_visible(&reads).await;
                 }
+                {
+                    let mut state = self.lock();
+                    let costs: Vec<(Partition, f64)> = reads
+                        .into_iter()
+                        .map(|r| (r.partition, if r.consistent { 1.0 } else { 0.5 }))
+                        .collect();
+                    if !self.take(&mut state, Kind::Read, &costs).is_empty() {
+                        state.stats.throttled += 1;
+                        return Ok(reply::throughput_exceeded());
+                    }
+                }
                 self.forward(request, &inner).await
             }
-            Shape::Transaction { items, token, body } => {
-                self.transaction(request, &inner, items, token, body).await
+            Shape::Transaction {
+                items,
+                token,
+                body,
+                writes,
+            } => {
+                self.transaction(request, &inner, items, token, body, writes)
+                    .await
             }
         }
     }
@@ -398,6 +484,7 @@ impl Shared {
         items: Vec<Option<ItemKey>>,
         token: Option<String>,
         body: Value,
+        writes: Vec<Option<(Partition, usize)>>,
     ) -> Result<HttpResponse, ConnectorError> {
         let now = self.clock.now();
         let tx = {
@@ -439,6 +526,24 @@ impl Shared {
                     }
                 }
                 return Ok(reply::transaction_conflict(items.len(), &conflicting));
+            }
+            if self.config.throughput.is_some() {
+                let costs: Vec<(Partition, f64)> = writes
+                    .iter()
+                    .flatten()
+                    .map(|(p, size)| (p.clone(), 2.0 * write_units(*size)))
+                    .collect();
+                let short = self.take(&mut state, Kind::Write, &costs);
+                if !short.is_empty() {
+                    let throttled: Vec<usize> = writes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.as_ref().is_some_and(|(p, _)| short.contains(p)))
+                        .map(|(i, _)| i)
+                        .collect();
+                    state.stats.transaction_throttles += 1;
+                    return Ok(reply::transaction_throttled(items.len(), &throttled));
+                }
             }
             state.next_tx += 1;
             let tx = state.next_tx;
@@ -562,7 +667,57 @@ impl State {
     }
 }
 
+/// Write capacity units for `size` bytes: 1 per KB, rounded up, at least 1.
+fn write_units(size: usize) -> f64 {
+    size.div_ceil(1024).max(1) as f64
+}
+
 impl Shared {
+    /// Takes `costs` (units per partition, summed where a partition repeats) from the `kind`
+    /// buckets if every one of them holds enough, and returns the partitions that do not
+    /// (taking nothing then). Takes nothing and returns nothing without
+    /// [`ModelConfig::throughput`].
+    fn take(&self, state: &mut State, kind: Kind, costs: &[(Partition, f64)]) -> Vec<Partition> {
+        let Some(limits) = &self.config.throughput else {
+            return Vec::new();
+        };
+        let rate = match kind {
+            Kind::Read => limits.read_units_per_s,
+            Kind::Write => limits.write_units_per_s,
+        };
+        let capacity = rate * limits.burst.as_secs_f64();
+        let now = self.clock.now();
+        let mut total: Vec<(Partition, f64)> = Vec::new();
+        for (p, c) in costs {
+            match total.iter_mut().find(|(q, _)| q == p) {
+                Some((_, t)) => *t += c,
+                None => total.push((p.clone(), *c)),
+            }
+        }
+        let mut short = Vec::new();
+        for (p, cost) in &total {
+            let bucket = state.buckets.entry((p.clone(), kind)).or_insert(Bucket {
+                units: capacity,
+                at: now,
+            });
+            let elapsed = now.saturating_sub(bucket.at).as_secs_f64();
+            bucket.units = (bucket.units + elapsed * rate).min(capacity);
+            bucket.at = bucket.at.max(now);
+            // A small tolerance for the float arithmetic of the refill.
+            if bucket.units + 1e-9 < *cost {
+                short.push(p.clone());
+            }
+        }
+        if short.is_empty() {
+            for (p, cost) in &total {
+                if let Some(b) = state.buckets.get_mut(&(p.clone(), kind)) {
+                    b.units -= cost;
+                }
+            }
+        }
+        short
+    }
+
     /// The partition key attribute (the first key attribute).
     fn partition_key(&self) -> Option<&str> {
         self.config.key_attributes.first().map(String::as_str)

@@ -113,6 +113,9 @@ pub enum Shape {
         token: Option<String>,
         /// The whole request, parsed (compared for idempotency, independent of key order).
         body: Value,
+        /// Per action, in order: the partition it writes and the bytes it writes, estimated
+        /// from the request ([`write_size`]); `None` where the model could not read it.
+        writes: Vec<Option<(Partition, usize)>>,
     },
     /// A PutItem, UpdateItem or DeleteItem on one item.
     SingleWrite {
@@ -120,6 +123,9 @@ pub enum Shape {
         operation: String,
         /// The item written.
         item: ItemKey,
+        /// The item's partition and the bytes written, estimated from the request
+        /// ([`write_size`]).
+        write: Option<(Partition, usize)>,
     },
     /// A GetItem, a BatchGetItem, or a Query of the table (not of an index) whose key
     /// condition names the partition key's value.
@@ -151,6 +157,16 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                         .collect()
                 })
                 .unwrap_or_default();
+            let writes = value
+                .get("TransactItems")
+                .and_then(Value::as_array)
+                .map(|actions| {
+                    actions
+                        .iter()
+                        .map(|a| action_write(a, key_attributes))
+                        .collect()
+                })
+                .unwrap_or_default();
             let token = value
                 .get("ClientRequestToken")
                 .and_then(Value::as_str)
@@ -159,6 +175,7 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                 items,
                 token,
                 body: value,
+                writes,
             }
         }
         "PutItem" | "UpdateItem" | "DeleteItem" => {
@@ -173,6 +190,9 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                     Some(item) => Shape::SingleWrite {
                         operation: operation.to_string(),
                         item,
+                        write: key_attributes.first().and_then(|pk| {
+                            Some((Partition::of_map(table, map, pk)?, write_size(&value)))
+                        }),
                     },
                     None => Shape::Other,
                 },
@@ -307,6 +327,83 @@ fn query_partition(query: &Value, key_attributes: &[String]) -> Option<Partition
         }
     }
     None
+}
+
+/// The partition and bytes one TransactWriteItems action writes (a ConditionCheck counts as
+/// a write of its key, as DynamoDB charges it write capacity).
+fn action_write(action: &Value, key_attributes: &[String]) -> Option<(Partition, usize)> {
+    for (kind, field) in [
+        ("Put", "Item"),
+        ("Update", "Key"),
+        ("Delete", "Key"),
+        ("ConditionCheck", "Key"),
+    ] {
+        if let Some(a) = action.get(kind) {
+            let table = a.get("TableName")?.as_str()?;
+            let partition = Partition::of_map(table, a.get(field)?, key_attributes.first()?)?;
+            return Some((partition, write_size(a)));
+        }
+    }
+    None
+}
+
+/// The bytes a write request (or transaction action) writes, estimated from the request as
+/// DynamoDB sizes items (attribute names plus values): a Put's `Item`; for an Update, its
+/// `Key` plus its `ExpressionAttributeValues` (the request does not carry the rest of the
+/// item, which DynamoDB would also count); for a Delete or ConditionCheck, its `Key`.
+pub fn write_size(request: &Value) -> usize {
+    match request.get("Item") {
+        Some(item) => map_size(item),
+        None => {
+            request.get("Key").map(map_size).unwrap_or(0)
+                + request
+                    .get("ExpressionAttributeValues")
+                    .and_then(Value::as_object)
+                    .map(|o| o.values().map(value_size).sum())
+                    .unwrap_or(0)
+        }
+    }
+}
+
+/// The size of an item (a map of attribute names to DynamoDB JSON values), as DynamoDB counts
+/// it: names' and values' bytes.
+pub fn map_size(map: &Value) -> usize {
+    map.as_object()
+        .map(|o| o.iter().map(|(k, v)| k.len() + value_size(v)).sum())
+        .unwrap_or(0)
+}
+
+/// The size of one DynamoDB JSON value: strings their UTF-8 bytes, numbers their digits,
+/// binaries their decoded bytes, booleans and nulls 1 byte, lists and maps 3 bytes plus 1 per
+/// element plus the elements.
+pub fn value_size(value: &Value) -> usize {
+    let Some((kind, v)) = value.as_object().and_then(|o| o.iter().next()) else {
+        return 0;
+    };
+    let text = |v: &Value| v.as_str().map(str::len).unwrap_or(0);
+    let binary = |v: &Value| text(v) * 3 / 4;
+    let set = |v: &Value, f: &dyn Fn(&Value) -> usize| {
+        v.as_array().map(|a| a.iter().map(f).sum()).unwrap_or(0)
+    };
+    match kind.as_str() {
+        "S" | "N" => text(v),
+        "B" => binary(v),
+        "SS" | "NS" => set(v, &text),
+        "BS" => set(v, &binary),
+        "L" => {
+            3 + v
+                .as_array()
+                .map(|a| a.iter().map(|e| 1 + value_size(e)).sum())
+                .unwrap_or(0)
+        }
+        "M" => {
+            3 + v
+                .as_object()
+                .map(|o| o.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum())
+                .unwrap_or(0)
+        }
+        _ => 1,
+    }
 }
 
 /// The item one TransactWriteItems action touches.
