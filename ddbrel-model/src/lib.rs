@@ -18,6 +18,19 @@
 //!   response again without reaching the engine if the request is the same, and
 //!   `IdempotentParameterMismatchException` if it is not; while the first is still running,
 //!   `TransactionInProgressException`.
+//! - **Commit windows** (off by default; [`ModelConfig::commit_window`]). After the hold, a
+//!   committed TransactWriteItems' distinct items become visible one at a time, in action
+//!   order, spread over the window; its response returns when the last is visible. An item
+//!   not yet visible stays held: a write to it conflicts as during the hold. A GetItem,
+//!   BatchGetItem, or Query of the table whose key condition names the partition key's value,
+//!   that touches an item (a Query: any item of its partition) held by a transaction waits in
+//!   the connector until that item is visible, then executes on the engine. What this does
+//!   not model: the engine applies the whole transaction at once, so the model cannot show a
+//!   read DynamoDB's read-committed partial state (some items new, others old) nor, during the
+//!   prepare phase, the old values; it delays such reads instead, which reproduces the
+//!   latency a reader sees but not the anomaly. Scans, index Queries, TransactGetItems and
+//!   Queries whose key condition the model cannot read are never delayed; a transaction the
+//!   engine refuses has no commit phase.
 //! - **Model time** ([`Clock`]): wall time × a scale, so that hold times of DynamoDB's order
 //!   (10 ms) can be modelled while the single-threaded engine's own latency shrinks to almost
 //!   nothing in model time; or a manual clock a test freezes and steps, for deterministic tests.
@@ -34,9 +47,16 @@
 //! ```
 //! (With ddbrel: `ddbrel_runtime::store::local_config_builder(endpoint).http_client(model.clone())`.)
 //!
-//! Not modelled (yet): commit windows (the partial visibility of a committing transaction's
-//! items), throughput limits per partition, TransactGetItems conflicts, and BatchWriteItem
-//! items on held items (passed through).
+//! - **Throughput** (off by default; [`ModelConfig::throughput`], [`Throughput`]): token
+//!   buckets per partition key value for writes (DynamoDB: 1,000 WCU/s) and reads (3,000
+//!   RCU/s), refilled in model time; a request its partition cannot afford is refused as
+//!   DynamoDB refuses it. Item sizes are estimated from the requests.
+//!
+//! Not modelled (yet): GSI partitions (their throughput, and the base-table writes a GSI that
+//! cannot keep up throttles), per-item limits, TransactGetItems (its conflicts, and its reads'
+//! throughput), the sizes of the items a read returns, BatchWriteItem (passed through, not
+//! charged, its items never conflict), and BatchGetItem's UnprocessedKeys (a batch over a
+//! partition's throughput is refused whole).
 
 #![warn(missing_docs)]
 
@@ -61,7 +81,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use clock::Clock;
-pub use shape::{ItemKey, Shape};
+pub use shape::{ItemKey, Partition, Shape};
 
 /// The model's parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +95,60 @@ pub struct ModelConfig {
     /// The table's key attributes, taken from a Put's item to name the item it writes.
     /// Default `PK`, `SK` (ddbrel's table).
     pub key_attributes: Vec<String>,
+    /// The commit phase that follows a TransactWriteItems' hold (model time), or `None` (the
+    /// default) for none. With a window `w`, the transaction's distinct items become
+    /// visible one at a time, in action order: the `k`-th of `n` at arrival + `hold` +
+    /// `w`·k/`n`; its response returns when the last is visible. Until an item is visible it
+    /// stays held (a write to it conflicts as during the hold), and a GetItem, BatchGetItem or
+    /// table Query touching it waits in the connector until it is visible; see the crate
+    /// documentation for what this does not model.
+    pub commit_window: Option<Duration>,
+    /// Per-partition throughput limits, or `None` (the default) for none. See [`Throughput`].
+    pub throughput: Option<Throughput>,
+}
+
+/// Per-partition throughput, as token buckets refilled in model time: one for writes and one
+/// for reads per partition key value (table and `PK` value). A request whose partition's
+/// bucket holds fewer units than it costs is refused before reaching the engine
+/// (`ProvisionedThroughputExceededException`; in a transaction, `TransactionCanceledException`
+/// with `ThrottlingError` at the actions whose partition is short). Costs: a write 1 WCU per
+/// KB (1,024 bytes) written, rounded up (estimated from the request:
+/// [`shape::write_size`]), twice that in a TransactWriteItems (a ConditionCheck counts as a
+/// write of its key); a read 1 RCU per item read strongly consistently and 0.5 eventually
+/// consistently, as though every item were at most 4 KB (the request does not carry the size
+/// of what it reads), a Query 1 (or 0.5) RCU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Throughput {
+    /// Write capacity units per second per partition. DynamoDB: 1,000.
+    pub write_units_per_s: f64,
+    /// Read capacity units per second per partition. DynamoDB: 3,000.
+    pub read_units_per_s: f64,
+    /// How much unused capacity a bucket keeps: a bucket holds at most this long's worth of
+    /// units, and starts full. Default 1 s.
+    pub burst: Duration,
+}
+
+impl Default for Throughput {
+    fn default() -> Self {
+        Throughput {
+            write_units_per_s: 1000.0,
+            read_units_per_s: 3000.0,
+            burst: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A token bucket, refilled in model time.
+#[derive(Debug)]
+struct Bucket {
+    units: f64,
+    at: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Read,
+    Write,
 }
 
 impl Default for ModelConfig {
@@ -83,6 +157,8 @@ impl Default for ModelConfig {
             hold: Duration::from_millis(10),
             idempotency_window: Duration::from_secs(600),
             key_attributes: vec!["PK".to_string(), "SK".to_string()],
+            commit_window: None,
+            throughput: None,
         }
     }
 }
@@ -106,6 +182,13 @@ pub struct Stats {
     pub mismatches: u64,
     /// TransactWriteItems refused with `TransactionInProgressException`.
     pub in_progress: u64,
+    /// Reads that waited for a committing transaction's item to become visible (with
+    /// [`ModelConfig::commit_window`]).
+    pub delayed_reads: u64,
+    /// Single requests refused with `ProvisionedThroughputExceededException`.
+    pub throttled: u64,
+    /// TransactWriteItems refused with a `ThrottlingError` cancellation.
+    pub transaction_throttles: u64,
 }
 
 impl Stats {
@@ -130,11 +213,19 @@ struct Shared {
     state: Mutex<State>,
     /// (transactions holding items, of which the engine has answered).
     activity: watch::Sender<(usize, usize)>,
+    /// Bumped whenever held items are released (become visible).
+    released: watch::Sender<u64>,
+    /// Reads waiting for an item to become visible, right now.
+    reads_waiting: watch::Sender<usize>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     held: HashMap<ItemKey, u64>,
+    /// Held items per partition (kept with a commit window only, for Queries).
+    held_partitions: HashMap<Partition, usize>,
+    /// Token buckets per partition (with [`ModelConfig::throughput`]).
+    buckets: HashMap<(Partition, Kind), Bucket>,
     tokens: HashMap<String, Token>,
     next_tx: u64,
     stats: Stats,
@@ -180,6 +271,8 @@ impl Model {
     /// A model with `config` on `clock`, in front of `inner`.
     pub fn with_inner(inner: SharedHttpClient, config: ModelConfig, clock: Clock) -> Model {
         let (activity, _) = watch::channel((0, 0));
+        let (released, _) = watch::channel(0);
+        let (reads_waiting, _) = watch::channel(0);
         Model {
             inner,
             shared: Arc::new(Shared {
@@ -187,6 +280,8 @@ impl Model {
                 clock,
                 state: Mutex::new(State::default()),
                 activity,
+                released,
+                reads_waiting,
             }),
         }
     }
@@ -249,6 +344,20 @@ impl Model {
         let _ = rx.wait_for(|(_, applied)| *applied >= n).await;
     }
 
+    /// Reads waiting right now for a committing transaction's item to become visible.
+    pub fn reads_waiting(&self) -> usize {
+        *self.shared.reads_waiting.borrow()
+    }
+
+    /// Waits until at least `n` reads wait for a committing transaction's item (with
+    /// [`ModelConfig::commit_window`]): the deterministic way to know a read has reached
+    /// the model and is held back.
+    pub async fn until_reads_waiting(&self, n: usize) {
+        let mut rx = self.shared.reads_waiting.subscribe();
+        // The sender lives in `self.shared`, which `self` keeps alive during the wait.
+        let _ = rx.wait_for(|w| *w >= n).await;
+    }
+
     /// Waits until no transaction holds items.
     pub async fn until_idle(&self) {
         let mut rx = self.shared.activity.subscribe();
@@ -277,7 +386,7 @@ impl Shared {
         self.lock().stats.requests += 1;
         match shape {
             Shape::Other => self.forward(request, &inner).await,
-            Shape::SingleWrite { item, .. } => {
+            Shape::SingleWrite { item, write, .. } => {
                 {
                     let mut state = self.lock();
                     if state.held.contains_key(&item) {
@@ -285,11 +394,42 @@ impl Shared {
                         *state.conflicts_by_key.entry(item).or_default() += 1;
                         return Ok(reply::single_write_conflict());
                     }
+                    let costs: Vec<(Partition, f64)> = write
+                        .into_iter()
+                        .map(|(p, size)| (p, write_units(size)))
+                        .collect();
+                    if !self.take(&mut state, Kind::Write, &costs).is_empty() {
+                        state.stats.throttled += 1;
+                        return Ok(reply::throughput_exceeded());
+                    }
                 }
                 self.forward(request, &inner).await
             }
-            Shape::Transaction { items, token, body } => {
-                self.transaction(request, &inner, items, token, body).await
+            Shape::Read { reads, .. } => {
+                if self.config.commit_window.is_some() {
+                    self.until_visible(&reads).await;
+                }
+                {
+                    let mut state = self.lock();
+                    let costs: Vec<(Partition, f64)> = reads
+                        .into_iter()
+                        .map(|r| (r.partition, if r.consistent { 1.0 } else { 0.5 }))
+                        .collect();
+                    if !self.take(&mut state, Kind::Read, &costs).is_empty() {
+                        state.stats.throttled += 1;
+                        return Ok(reply::throughput_exceeded());
+                    }
+                }
+                self.forward(request, &inner).await
+            }
+            Shape::Transaction {
+                items,
+                token,
+                body,
+                writes,
+            } => {
+                self.transaction(request, &inner, items, token, body, writes)
+                    .await
             }
         }
     }
@@ -303,6 +443,40 @@ impl Shared {
         inner.call(request).await
     }
 
+    /// Waits until no item (or, for a Query, no item of the partition) that `reads` touch
+    /// is held.
+    async fn until_visible(&self, reads: &[shape::Read]) {
+        let mut rx = self.released.subscribe();
+        let mut waiting: Option<WaitingRead<'_>> = None;
+        loop {
+            {
+                let mut state = self.lock();
+                let blocked = reads.iter().any(|r| match &r.item {
+                    Some(k) => state.held.contains_key(k),
+                    None => state
+                        .held_partitions
+                        .get(&r.partition)
+                        .is_some_and(|n| *n > 0),
+                });
+                if !blocked {
+                    return;
+                }
+                if waiting.is_none() {
+                    state.stats.delayed_reads += 1;
+                }
+            }
+            if waiting.is_none() {
+                self.reads_waiting.send_modify(|w| *w += 1);
+                waiting = Some(WaitingRead(self));
+            }
+            // The sender lives in `self`, which outlives this wait; were it closed, the read
+            // would only go on early.
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     async fn transaction(
         self: &Arc<Self>,
         request: HttpRequest,
@@ -310,6 +484,7 @@ impl Shared {
         items: Vec<Option<ItemKey>>,
         token: Option<String>,
         body: Value,
+        writes: Vec<Option<(Partition, usize)>>,
     ) -> Result<HttpResponse, ConnectorError> {
         let now = self.clock.now();
         let tx = {
@@ -352,10 +527,38 @@ impl Shared {
                 }
                 return Ok(reply::transaction_conflict(items.len(), &conflicting));
             }
+            if self.config.throughput.is_some() {
+                let costs: Vec<(Partition, f64)> = writes
+                    .iter()
+                    .flatten()
+                    .map(|(p, size)| (p.clone(), 2.0 * write_units(*size)))
+                    .collect();
+                let short = self.take(&mut state, Kind::Write, &costs);
+                if !short.is_empty() {
+                    let throttled: Vec<usize> = writes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.as_ref().is_some_and(|(p, _)| short.contains(p)))
+                        .map(|(i, _)| i)
+                        .collect();
+                    state.stats.transaction_throttles += 1;
+                    return Ok(reply::transaction_throttled(items.len(), &throttled));
+                }
+            }
             state.next_tx += 1;
             let tx = state.next_tx;
+            let mut holding: Vec<(ItemKey, Option<Partition>)> = Vec::new();
             for k in items.iter().flatten() {
-                state.held.insert(k.clone(), tx);
+                if state.held.insert(k.clone(), tx).is_none() {
+                    let partition = match (self.config.commit_window, self.partition_key()) {
+                        (Some(_), Some(pk)) => k.partition(pk),
+                        _ => None,
+                    };
+                    if let Some(p) = &partition {
+                        *state.held_partitions.entry(p.clone()).or_default() += 1;
+                    }
+                    holding.push((k.clone(), partition));
+                }
             }
             if let Some(t) = &token {
                 state.tokens.insert(
@@ -369,13 +572,14 @@ impl Shared {
             }
             state.stats.transactions += 1;
             state.stats.forwarded += 1;
-            tx
+            (tx, holding)
         };
+        let (tx, holding) = tx;
         // From here the hold ends when `hold` is dropped, even if the caller gives up.
         let mut hold = Hold {
             shared: self.clone(),
             tx,
-            items: items.into_iter().flatten().collect(),
+            items: holding,
             token,
             applied: false,
         };
@@ -402,7 +606,20 @@ impl Shared {
         };
         hold.applied = true;
         self.activity.send_modify(|(_, a)| *a += 1);
-        self.clock.sleep_until(now + self.config.hold).await;
+        let prepared = now + self.config.hold;
+        let committed = matches!(&result, Ok((_, Some(r))) if (200..300).contains(&r.status));
+        match self.config.commit_window {
+            Some(window) if committed => {
+                let order: Vec<ItemKey> = hold.items.iter().map(|(k, _)| k.clone()).collect();
+                let n = u32::try_from(order.len()).unwrap_or(u32::MAX).max(1);
+                for (k, item) in (1..=n).zip(&order) {
+                    self.clock.sleep_until(prepared + window * k / n).await;
+                    hold.release(item);
+                }
+                self.clock.sleep_until(prepared + window).await;
+            }
+            _ => self.clock.sleep_until(prepared).await,
+        }
         let (response, recorded) = result?;
         if let Some(r) = recorded.filter(|r| (200..300).contains(&r.status)) {
             hold.record(r);
@@ -412,16 +629,114 @@ impl Shared {
     }
 }
 
-/// The items of one transaction, held until this is dropped.
+/// Counts a read waiting for visibility until dropped.
+struct WaitingRead<'a>(&'a Shared);
+
+impl Drop for WaitingRead<'_> {
+    fn drop(&mut self) {
+        self.0
+            .reads_waiting
+            .send_modify(|w| *w = w.saturating_sub(1));
+    }
+}
+
+/// The items of one transaction (with their partitions, kept with a commit window), held
+/// until released one by one or this is dropped.
 struct Hold {
     shared: Arc<Shared>,
     tx: u64,
-    items: Vec<ItemKey>,
+    items: Vec<(ItemKey, Option<Partition>)>,
     token: Option<String>,
     applied: bool,
 }
 
+impl State {
+    /// Releases `item` if transaction `tx` holds it.
+    fn release(&mut self, tx: u64, item: &ItemKey, partition: Option<&Partition>) {
+        if self.held.get(item) == Some(&tx) {
+            self.held.remove(item);
+            if let Some(p) = partition
+                && let Some(n) = self.held_partitions.get_mut(p)
+            {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.held_partitions.remove(p);
+                }
+            }
+        }
+    }
+}
+
+/// Write capacity units for `size` bytes: 1 per KB, rounded up, at least 1.
+fn write_units(size: usize) -> f64 {
+    size.div_ceil(1024).max(1) as f64
+}
+
+impl Shared {
+    /// Takes `costs` (units per partition, summed where a partition repeats) from the `kind`
+    /// buckets if every one of them holds enough, and returns the partitions that do not
+    /// (taking nothing then). Takes nothing and returns nothing without
+    /// [`ModelConfig::throughput`].
+    fn take(&self, state: &mut State, kind: Kind, costs: &[(Partition, f64)]) -> Vec<Partition> {
+        let Some(limits) = &self.config.throughput else {
+            return Vec::new();
+        };
+        let rate = match kind {
+            Kind::Read => limits.read_units_per_s,
+            Kind::Write => limits.write_units_per_s,
+        };
+        let capacity = rate * limits.burst.as_secs_f64();
+        let now = self.clock.now();
+        let mut total: Vec<(Partition, f64)> = Vec::new();
+        for (p, c) in costs {
+            match total.iter_mut().find(|(q, _)| q == p) {
+                Some((_, t)) => *t += c,
+                None => total.push((p.clone(), *c)),
+            }
+        }
+        let mut short = Vec::new();
+        for (p, cost) in &total {
+            let bucket = state.buckets.entry((p.clone(), kind)).or_insert(Bucket {
+                units: capacity,
+                at: now,
+            });
+            let elapsed = now.saturating_sub(bucket.at).as_secs_f64();
+            bucket.units = (bucket.units + elapsed * rate).min(capacity);
+            bucket.at = bucket.at.max(now);
+            // A small tolerance for the float arithmetic of the refill.
+            if bucket.units + 1e-9 < *cost {
+                short.push(p.clone());
+            }
+        }
+        if short.is_empty() {
+            for (p, cost) in &total {
+                if let Some(b) = state.buckets.get_mut(&(p.clone(), kind)) {
+                    b.units -= cost;
+                }
+            }
+        }
+        short
+    }
+
+    /// The partition key attribute (the first key attribute).
+    fn partition_key(&self) -> Option<&str> {
+        self.config.key_attributes.first().map(String::as_str)
+    }
+}
+
 impl Hold {
+    /// Releases one item before the others: it is visible from now on.
+    fn release(&mut self, item: &ItemKey) {
+        {
+            let mut state = self.shared.lock();
+            if let Some(i) = self.items.iter().position(|(k, _)| k == item) {
+                let (k, p) = self.items.remove(i);
+                state.release(self.tx, &k, p.as_ref());
+            }
+        }
+        self.shared.released.send_modify(|n| *n += 1);
+    }
+
     /// Records the transaction's successful outcome under its token.
     fn record(&mut self, recorded: Recorded) {
         let Some(t) = self.token.take() else {
@@ -447,10 +762,8 @@ impl Drop for Hold {
     fn drop(&mut self) {
         {
             let mut state = self.shared.lock();
-            for k in &self.items {
-                if state.held.get(k) == Some(&self.tx) {
-                    state.held.remove(k);
-                }
+            for (k, p) in &self.items {
+                state.release(self.tx, k, p.as_ref());
             }
             // A token not recorded (failure, or the caller gave up) is free again.
             if let Some(t) = &self.token
@@ -459,6 +772,7 @@ impl Drop for Hold {
                 state.tokens.remove(t);
             }
         }
+        self.shared.released.send_modify(|n| *n += 1);
         let applied = self.applied;
         self.shared.activity.send_modify(|(h, a)| {
             *h = h.saturating_sub(1);

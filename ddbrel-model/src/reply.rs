@@ -49,12 +49,36 @@ pub fn response(status: u16, bytes: Vec<u8>, content_type: Option<&str>) -> Http
 /// `conflicting` cancelled with `TransactionConflict` and the others `None`. DynamoDB's own
 /// shape: `CancellationReasons` and a capitalised `Message` listing the codes.
 pub fn transaction_conflict(actions: usize, conflicting: &[usize]) -> HttpResponse {
+    cancelled(actions, conflicting, "TransactionConflict", ONGOING)
+}
+
+/// DynamoDB's message for a request over a partition's throughput.
+pub const THROTTLED: &str = "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html";
+
+/// `TransactionCanceledException` for a transaction of `actions` actions, the actions at
+/// `throttled` cancelled with `ThrottlingError` and the others `None`.
+pub fn transaction_throttled(actions: usize, throttled: &[usize]) -> HttpResponse {
+    cancelled(actions, throttled, "ThrottlingError", THROTTLED)
+}
+
+/// `ProvisionedThroughputExceededException`: a single request over its partition's
+/// throughput.
+pub fn throughput_exceeded() -> HttpResponse {
+    error(
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+    )
+}
+
+/// `TransactionCanceledException`: the actions at `at` cancelled with `code` and `message`,
+/// the others `None`.
+fn cancelled(actions: usize, at: &[usize], code: &'static str, message: &str) -> HttpResponse {
     let mut codes = Vec::with_capacity(actions);
     let reasons: Vec<Value> = (0..actions)
         .map(|i| {
-            if conflicting.contains(&i) {
-                codes.push("TransactionConflict");
-                json!({"Code": "TransactionConflict", "Message": ONGOING})
+            if at.contains(&i) {
+                codes.push(code);
+                json!({"Code": code, "Message": message})
             } else {
                 codes.push("None");
                 json!({"Code": "None"})

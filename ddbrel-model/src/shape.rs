@@ -37,6 +37,14 @@ impl ItemKey {
     }
 }
 
+impl ItemKey {
+    /// The item's partition: the value of its `partition_key` attribute.
+    pub fn partition(&self, partition_key: &str) -> Option<Partition> {
+        let parsed: Value = serde_json::from_str(&self.key).ok()?;
+        Partition::of_map(&self.table, &parsed, partition_key)
+    }
+}
+
 impl fmt::Display for ItemKey {
     /// `table/value` of each key attribute (`/`-joined), a value shown once when the partition
     /// and sort key are equal (a ddbrel resource: `PK = SK = urn`).
@@ -60,6 +68,39 @@ impl fmt::Display for ItemKey {
     }
 }
 
+/// One partition of one table: the table name and the partition key's value as canonical
+/// DynamoDB JSON (`{"S":".."}`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Partition {
+    /// The table.
+    pub table: String,
+    /// The partition key's value, as canonical DynamoDB JSON.
+    pub value: String,
+}
+
+impl Partition {
+    /// The partition of an item given as a DynamoDB JSON map: its `partition_key` attribute.
+    pub fn of_map(table: &str, map: &Value, partition_key: &str) -> Option<Partition> {
+        let value = map.as_object()?.get(partition_key)?;
+        Some(Partition {
+            table: table.to_string(),
+            // Serializing a JSON value cannot fail.
+            value: serde_json::to_string(value).unwrap_or_default(),
+        })
+    }
+}
+
+/// One read of a GetItem, BatchGetItem or Query, as the model sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Read {
+    /// The item read (GetItem, BatchGetItem); `None` for a Query, which reads a partition.
+    pub item: Option<ItemKey>,
+    /// The partition read.
+    pub partition: Partition,
+    /// Whether the read is strongly consistent (`ConsistentRead: true`).
+    pub consistent: bool,
+}
+
 /// What the model needs to know about a request.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
@@ -72,6 +113,9 @@ pub enum Shape {
         token: Option<String>,
         /// The whole request, parsed (compared for idempotency, independent of key order).
         body: Value,
+        /// Per action, in order: the partition it writes and the bytes it writes, estimated
+        /// from the request ([`write_size`]); `None` where the model could not read it.
+        writes: Vec<Option<(Partition, usize)>>,
     },
     /// A PutItem, UpdateItem or DeleteItem on one item.
     SingleWrite {
@@ -79,8 +123,20 @@ pub enum Shape {
         operation: String,
         /// The item written.
         item: ItemKey,
+        /// The item's partition and the bytes written, estimated from the request
+        /// ([`write_size`]).
+        write: Option<(Partition, usize)>,
     },
-    /// Anything else (reads, batches, table operations): passed through untouched.
+    /// A GetItem, a BatchGetItem, or a Query of the table (not of an index) whose key
+    /// condition names the partition key's value.
+    Read {
+        /// The operation.
+        operation: String,
+        /// One entry per item read (per partition, for a Query).
+        reads: Vec<Read>,
+    },
+    /// Anything else (scans, index queries, batch writes, table operations): passed through
+    /// untouched.
     Other,
 }
 
@@ -101,6 +157,16 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                         .collect()
                 })
                 .unwrap_or_default();
+            let writes = value
+                .get("TransactItems")
+                .and_then(Value::as_array)
+                .map(|actions| {
+                    actions
+                        .iter()
+                        .map(|a| action_write(a, key_attributes))
+                        .collect()
+                })
+                .unwrap_or_default();
             let token = value
                 .get("ClientRequestToken")
                 .and_then(Value::as_str)
@@ -109,6 +175,7 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                 items,
                 token,
                 body: value,
+                writes,
             }
         }
         "PutItem" | "UpdateItem" | "DeleteItem" => {
@@ -123,13 +190,219 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                     Some(item) => Shape::SingleWrite {
                         operation: operation.to_string(),
                         item,
+                        write: key_attributes.first().and_then(|pk| {
+                            Some((Partition::of_map(table, map, pk)?, write_size(&value)))
+                        }),
                     },
                     None => Shape::Other,
                 },
                 _ => Shape::Other,
             }
         }
+        "GetItem" => {
+            let table = value.get("TableName").and_then(Value::as_str);
+            let key = value.get("Key");
+            let consistent = consistent_read(&value);
+            match (table, key) {
+                (Some(table), Some(key)) => {
+                    let reads = read_of(table, key, consistent, key_attributes)
+                        .into_iter()
+                        .collect();
+                    read_shape(operation, reads)
+                }
+                _ => Shape::Other,
+            }
+        }
+        "BatchGetItem" => {
+            let mut reads = Vec::new();
+            if let Some(tables) = value.get("RequestItems").and_then(Value::as_object) {
+                for (table, request) in tables {
+                    let consistent = consistent_read(request);
+                    for key in request
+                        .get("Keys")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        reads.extend(read_of(table, key, consistent, key_attributes));
+                    }
+                }
+            }
+            read_shape(operation, reads)
+        }
+        "Query" => match query_partition(&value, key_attributes) {
+            Some(partition) => read_shape(
+                operation,
+                vec![Read {
+                    item: None,
+                    partition,
+                    consistent: consistent_read(&value),
+                }],
+            ),
+            None => Shape::Other,
+        },
         _ => Shape::Other,
+    }
+}
+
+fn read_shape(operation: &str, reads: Vec<Read>) -> Shape {
+    if reads.is_empty() {
+        Shape::Other
+    } else {
+        Shape::Read {
+            operation: operation.to_string(),
+            reads,
+        }
+    }
+}
+
+fn consistent_read(request: &Value) -> bool {
+    request
+        .get("ConsistentRead")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn read_of(table: &str, key: &Value, consistent: bool, key_attributes: &[String]) -> Option<Read> {
+    let item = ItemKey::from_map(table, key, key_attributes)?;
+    let partition = Partition::of_map(table, key, key_attributes.first()?)?;
+    Some(Read {
+        item: Some(item),
+        partition,
+        consistent,
+    })
+}
+
+/// The partition a Query of the table reads: the value its key condition gives the partition
+/// key (`PK = :v`, either side, names through `ExpressionAttributeNames`). `None` for an
+/// index query or a key condition the model cannot read.
+fn query_partition(query: &Value, key_attributes: &[String]) -> Option<Partition> {
+    if query.get("IndexName").is_some() {
+        return None;
+    }
+    let table = query.get("TableName")?.as_str()?;
+    let partition_key = key_attributes.first()?;
+    let condition = query.get("KeyConditionExpression")?.as_str()?;
+    let names = query.get("ExpressionAttributeNames");
+    let values = query.get("ExpressionAttributeValues")?;
+    let resolve_name = |t: &str| -> Option<String> {
+        if t.starts_with('#') {
+            names?.get(t)?.as_str().map(str::to_string)
+        } else {
+            Some(t.to_string())
+        }
+    };
+    let lower = condition.to_ascii_lowercase();
+    let mut start = 0;
+    let mut clauses = Vec::new();
+    // Split on ` and ` (any case); the byte offsets of the lowercased ASCII text are the
+    // original's.
+    while let Some(i) = lower[start..].find(" and ") {
+        clauses.push(&condition[start..start + i]);
+        start += i + 5;
+    }
+    clauses.push(&condition[start..]);
+    for clause in clauses {
+        let clause = clause.trim().trim_start_matches('(').trim_end_matches(')');
+        let parts: Vec<&str> = clause.split('=').collect();
+        let [left, right] = parts.as_slice() else {
+            continue;
+        };
+        if left.ends_with(['<', '>', '!']) {
+            continue;
+        }
+        let (left, right) = (left.trim(), right.trim());
+        let (name, placeholder) = if right.starts_with(':') {
+            (left, right)
+        } else {
+            (right, left)
+        };
+        if resolve_name(name).as_deref() == Some(partition_key.as_str()) {
+            let value = values.get(placeholder)?;
+            return Some(Partition {
+                table: table.to_string(),
+                // Serializing a JSON value cannot fail.
+                value: serde_json::to_string(value).unwrap_or_default(),
+            });
+        }
+    }
+    None
+}
+
+/// The partition and bytes one TransactWriteItems action writes (a ConditionCheck counts as
+/// a write of its key, as DynamoDB charges it write capacity).
+fn action_write(action: &Value, key_attributes: &[String]) -> Option<(Partition, usize)> {
+    for (kind, field) in [
+        ("Put", "Item"),
+        ("Update", "Key"),
+        ("Delete", "Key"),
+        ("ConditionCheck", "Key"),
+    ] {
+        if let Some(a) = action.get(kind) {
+            let table = a.get("TableName")?.as_str()?;
+            let partition = Partition::of_map(table, a.get(field)?, key_attributes.first()?)?;
+            return Some((partition, write_size(a)));
+        }
+    }
+    None
+}
+
+/// The bytes a write request (or transaction action) writes, estimated from the request as
+/// DynamoDB sizes items (attribute names plus values): a Put's `Item`; for an Update, its
+/// `Key` plus its `ExpressionAttributeValues` (the request does not carry the rest of the
+/// item, which DynamoDB would also count); for a Delete or ConditionCheck, its `Key`.
+pub fn write_size(request: &Value) -> usize {
+    match request.get("Item") {
+        Some(item) => map_size(item),
+        None => {
+            request.get("Key").map(map_size).unwrap_or(0)
+                + request
+                    .get("ExpressionAttributeValues")
+                    .and_then(Value::as_object)
+                    .map(|o| o.values().map(value_size).sum())
+                    .unwrap_or(0)
+        }
+    }
+}
+
+/// The size of an item (a map of attribute names to DynamoDB JSON values), as DynamoDB counts
+/// it: names' and values' bytes.
+pub fn map_size(map: &Value) -> usize {
+    map.as_object()
+        .map(|o| o.iter().map(|(k, v)| k.len() + value_size(v)).sum())
+        .unwrap_or(0)
+}
+
+/// The size of one DynamoDB JSON value: strings their UTF-8 bytes, numbers their digits,
+/// binaries their decoded bytes, booleans and nulls 1 byte, lists and maps 3 bytes plus 1 per
+/// element plus the elements.
+pub fn value_size(value: &Value) -> usize {
+    let Some((kind, v)) = value.as_object().and_then(|o| o.iter().next()) else {
+        return 0;
+    };
+    let text = |v: &Value| v.as_str().map(str::len).unwrap_or(0);
+    let binary = |v: &Value| text(v) * 3 / 4;
+    let set = |v: &Value, f: &dyn Fn(&Value) -> usize| {
+        v.as_array().map(|a| a.iter().map(f).sum()).unwrap_or(0)
+    };
+    match kind.as_str() {
+        "S" | "N" => text(v),
+        "B" => binary(v),
+        "SS" | "NS" => set(v, &text),
+        "BS" => set(v, &binary),
+        "L" => {
+            3 + v
+                .as_array()
+                .map(|a| a.iter().map(|e| 1 + value_size(e)).sum())
+                .unwrap_or(0)
+        }
+        "M" => {
+            3 + v
+                .as_object()
+                .map(|o| o.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum())
+                .unwrap_or(0)
+        }
+        _ => 1,
     }
 }
 
@@ -199,7 +472,26 @@ mod tests {
             }
             other => panic!("single writes: {other:?}"),
         }
-        assert_eq!(shape("GetItem", upd, &keys()), Shape::Other);
+        assert!(matches!(
+            shape("GetItem", upd, &keys()),
+            Shape::Read { ref reads, .. } if reads.len() == 1 && !reads[0].consistent
+        ));
         assert_eq!(shape("PutItem", b"not json", &keys()), Shape::Other);
+    }
+
+    #[test]
+    fn query_partitions() {
+        let q = br##"{"TableName":"t","ConsistentRead":true,
+            "KeyConditionExpression":"#p = :v AND begins_with(SK, :s)",
+            "ExpressionAttributeNames":{"#p":"PK"},
+            "ExpressionAttributeValues":{":v":{"S":"a"},":s":{"S":"x"}}}"##;
+        let Shape::Read { reads, .. } = shape("Query", q, &keys()) else {
+            panic!("a read");
+        };
+        assert_eq!(reads[0].partition.value, r#"{"S":"a"}"#);
+        assert!(reads[0].consistent && reads[0].item.is_none());
+        let index = br#"{"TableName":"t","IndexName":"g","KeyConditionExpression":"PK = :v",
+            "ExpressionAttributeValues":{":v":{"S":"a"}}}"#;
+        assert_eq!(shape("Query", index, &keys()), Shape::Other);
     }
 }
