@@ -7,31 +7,17 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use ddbrel_model::{Clock, Model, ModelConfig};
-use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::store::local_config_builder;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use ddbrel_model::{Clock, ModelConfig};
 
-const TABLE: &str = "model";
+mod common;
+use common::{TABLE, s};
+
 const HOLD: Duration = Duration::from_millis(10);
 const WINDOW: Duration = Duration::from_millis(10);
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
-
 fn put(pk: &str) -> TransactWriteItem {
-    TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(TABLE)
-                .item("PK", s(pk))
-                .item("SK", s(pk))
-                .item("v", s("1"))
-                .build()
-                .expect("a valid Put"),
-        )
-        .build()
+    common::put(pk, pk, &[("v", "1")])
 }
 
 async fn get(client: &Client, pk: &str) -> bool {
@@ -50,27 +36,13 @@ async fn get(client: &Client, pk: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn items_become_visible_one_at_a_time() {
-    let engine = Engine::memory().await.expect("start the embedded engine");
-    let endpoint = engine.endpoint();
-    let raw = Client::from_conf(local_config_builder(&endpoint).build());
-    ddbrel_runtime::Store::new(raw.clone(), TABLE)
-        .create_table()
-        .await
-        .expect("create the table");
-    let model = Model::new(
-        ModelConfig {
-            hold: HOLD,
-            commit_window: Some(WINDOW),
-            ..ModelConfig::default()
-        },
-        Clock::manual(),
-    );
-    let client = Client::from_conf(
-        local_config_builder(&endpoint)
-            .http_client(model.clone())
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .build(),
-    );
+    let e = common::env(ModelConfig {
+        hold: HOLD,
+        commit_window: Some(WINDOW),
+        ..ModelConfig::default()
+    })
+    .await;
+    let (model, client) = (&e.model, &e.client);
 
     // A two-item transaction: x visible at 15 ms, y at 20 ms (model time).
     let tx = {
@@ -91,7 +63,7 @@ async fn items_become_visible_one_at_a_time() {
     // Past the hold and x's visibility time, before y's.
     model.clock().advance(Duration::from_millis(15));
     // A read of x waits (if at all) only for the transaction's task to release x.
-    assert!(get(&client, "x").await, "x is visible");
+    assert!(get(client, "x").await, "x is visible");
     // x is applied: a single write to it passes; y is not: a write to it conflicts.
     client
         .put_item()
@@ -171,20 +143,9 @@ async fn items_become_visible_one_at_a_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_window_reads_are_not_held_back() {
-    let engine = Engine::memory().await.expect("start the embedded engine");
-    let endpoint = engine.endpoint();
-    let raw = Client::from_conf(local_config_builder(&endpoint).build());
-    ddbrel_runtime::Store::new(raw.clone(), TABLE)
-        .create_table()
-        .await
-        .expect("create the table");
-    let model = Model::new(ModelConfig::default(), Clock::manual());
+    let e = common::env_with(ModelConfig::default(), Clock::manual(), true).await;
+    let (model, client) = (&e.model, &e.client);
     assert_eq!(model.config().commit_window, None, "off by default");
-    let client = Client::from_conf(
-        local_config_builder(&endpoint)
-            .http_client(model.clone())
-            .build(),
-    );
     let tx = {
         let client = client.clone();
         tokio::spawn(async move {
@@ -200,7 +161,7 @@ async fn without_a_window_reads_are_not_held_back() {
     };
     model.until_applied_and_holding(1).await;
     // The clock is frozen inside the hold: a held-back read would never return.
-    assert!(get(&client, "y").await);
+    assert!(get(client, "y").await);
     model.clock().advance(HOLD);
     tx.await.expect("join").expect("commits");
     assert_eq!(model.stats().delayed_reads, 0);

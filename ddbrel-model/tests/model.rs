@@ -4,72 +4,26 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
-use ddbrel_model::{Clock, Model, ModelConfig};
-use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::store::local_config_builder;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use ddbrel_model::ModelConfig;
 
-const TABLE: &str = "model";
+mod common;
+use common::{Env, TABLE, s};
+
 const HOLD: Duration = Duration::from_millis(10);
 
-/// An engine with ddbrel's table, a client through a model on a frozen clock, and a plain
-/// client on the same engine.
-struct Env {
-    model: Model,
-    client: Client,
-    raw: Client,
-    _engine: Engine,
-}
-
 async fn env() -> Env {
-    let engine = Engine::memory().await.expect("start the embedded engine");
-    let endpoint = engine.endpoint();
-    let raw = Client::from_conf(local_config_builder(&endpoint).build());
-    ddbrel_runtime::Store::new(raw.clone(), TABLE)
-        .create_table()
-        .await
-        .expect("create the table");
-    let model = Model::new(
-        ModelConfig {
-            hold: HOLD,
-            ..ModelConfig::default()
-        },
-        Clock::manual(),
-    );
-    // No SDK retries: each call is one request, so every refusal is seen as it is.
-    let client = Client::from_conf(
-        local_config_builder(&endpoint)
-            .http_client(model.clone())
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .build(),
-    );
-    Env {
-        model,
-        client,
-        raw,
-        _engine: engine,
-    }
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
+    common::env(ModelConfig {
+        hold: HOLD,
+        ..ModelConfig::default()
+    })
+    .await
 }
 
 fn put(pk: &str) -> TransactWriteItem {
-    TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(TABLE)
-                .item("PK", s(pk))
-                .item("SK", s(pk))
-                .item("v", s("1"))
-                .build()
-                .expect("a valid Put"),
-        )
-        .build()
+    common::put(pk, pk, &[("v", "1")])
 }
 
 fn check(pk: &str) -> TransactWriteItem {

@@ -5,65 +5,38 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use ddbrel_model::{Clock, Model, ModelConfig, Throughput};
-use ddbrel_runtime::embedded::Engine;
-use ddbrel_runtime::store::local_config_builder;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use ddbrel_model::{ModelConfig, Throughput};
 
-const TABLE: &str = "model";
+mod common;
+use common::{Env, TABLE, s};
+
 const WCU: f64 = 10.0;
 const RCU: f64 = 4.0;
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
-
-struct Env {
-    model: Model,
-    client: Client,
-    raw: Client,
-    _engine: Engine,
-}
-
 async fn env() -> Env {
-    let engine = Engine::memory().await.expect("start the embedded engine");
-    let endpoint = engine.endpoint();
-    let raw = Client::from_conf(local_config_builder(&endpoint).build());
-    ddbrel_runtime::Store::new(raw.clone(), TABLE)
-        .create_table()
-        .await
-        .expect("create the table");
-    let model = Model::new(
-        ModelConfig {
-            hold: Duration::ZERO,
-            throughput: Some(Throughput {
-                write_units_per_s: WCU,
-                read_units_per_s: RCU,
-                burst: Duration::from_secs(1),
-            }),
-            ..ModelConfig::default()
-        },
-        Clock::manual(),
-    );
-    // No SDK retries: every refusal is seen as it is.
-    let client = Client::from_conf(
-        local_config_builder(&endpoint)
-            .http_client(model.clone())
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .build(),
-    );
-    Env {
-        model,
-        client,
-        raw,
-        _engine: engine,
-    }
+    common::env(ModelConfig {
+        hold: Duration::ZERO,
+        throughput: Some(Throughput {
+            write_units_per_s: WCU,
+            read_units_per_s: RCU,
+            burst: Duration::from_secs(1),
+        }),
+        ..ModelConfig::default()
+    })
+    .await
 }
 
-impl Env {
+/// The checks of this file, as methods of the shared environment.
+trait Calls {
+    async fn put(&self, pk: &str, sk: &str, bytes: usize) -> Result<(), String>;
+    async fn get(&self, pk: &str, consistent: bool) -> Result<(), String>;
+    async fn exists(&self, pk: &str, sk: &str) -> bool;
+}
+
+impl Calls for Env {
     async fn put(&self, pk: &str, sk: &str, bytes: usize) -> Result<(), String> {
         self.client
             .put_item()
@@ -106,16 +79,7 @@ impl Env {
 }
 
 fn put(pk: &str, sk: &str) -> TransactWriteItem {
-    TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(TABLE)
-                .item("PK", s(pk))
-                .item("SK", s(sk))
-                .build()
-                .expect("a valid Put"),
-        )
-        .build()
+    common::put(pk, sk, &[])
 }
 
 const EXCEEDED: &str = "ProvisionedThroughputExceededException";
