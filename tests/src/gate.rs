@@ -131,16 +131,6 @@ impl Gate {
     }
 }
 
-/// The operation name of a DynamoDB JSON request (`X-Amz-Target: DynamoDB_20120810.Op`).
-pub fn operation_of(request: &HttpRequest) -> String {
-    request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("")
-        .to_string()
-}
-
 impl HttpClient for Gate {
     fn http_connector(
         &self,
@@ -162,7 +152,7 @@ struct GateConnector {
 
 impl HttpConnector for GateConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = operation_of(&request);
+        let operation = ddbrel_model::operation_of(&request);
         let body = request
             .body()
             .bytes()

@@ -302,3 +302,34 @@ async fn single_item_writes_retry_transaction_conflicts_and_name_them() {
     assert_eq!(store.get(&a.urn).await.unwrap().meta.version, 2);
     assert_ok(&env).await;
 }
+
+/// Defect 5's token rule: after a definite cancellation (a TransactionConflict: nothing was
+/// applied) the retry is a new request with a fresh ClientRequestToken, not a replay of the
+/// cancelled one. Both attempts are held at the connector and their bodies read.
+#[tokio::test]
+async fn a_retry_after_a_definite_conflict_takes_a_fresh_token() {
+    let env = TestEnv::new().await;
+    env.faults
+        .inject("TransactWriteItems", 1, 1, Fault::TransactionConflict);
+    let token = |body: &str| {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["ClientRequestToken"].as_str().unwrap().to_string()
+    };
+    // The conflicted attempt is re-targeted by the injector before it reaches the connector.
+    let mut first = env.gate.hold("DdbrelInjectedFault", 1, None);
+    let store = env.store.clone();
+    let task = tokio::spawn(async move { store.create(sample::account("token")).await });
+    let t1 = token(&first.arrived().await);
+    let mut second = env.gate.hold("TransactWriteItems", 1, None);
+    first.release();
+    let t2 = token(&second.arrived().await);
+    second.release();
+    task.await.unwrap().unwrap();
+    env.faults.disarm();
+    assert_eq!(env.faults.injected(), 1);
+    assert_ne!(
+        t1, t2,
+        "a definite cancellation is not replayed under its token"
+    );
+    assert_ok(&env).await;
+}

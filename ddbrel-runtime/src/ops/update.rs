@@ -59,11 +59,16 @@ impl<'a> MarkerPlan<'a> {
 /// version and write token set, and `_uniqueKeys` when markers move.
 fn update_expr<E: Entity>(
     stored: &Stored<E>,
+    as_written: &Item,
     meta: &ResourceMeta,
     plan: &MarkerPlan<'_>,
     token: &str,
 ) -> Result<Expr> {
-    let fields = resource::encode_fields(stored.urn.as_str(), &stored.data)?;
+    // The entity's fields, as encoded once for the item whose size was checked.
+    let fields = as_written
+        .iter()
+        .filter(|(name, _)| !resource::is_reserved(name))
+        .map(|(name, value)| (name.clone(), value.clone()));
     let mut sets = Vec::new();
     let mut removes = Vec::new();
     let mut expr = Expr::default();
@@ -138,7 +143,12 @@ impl Store {
         size::check_limits(&as_written)?;
 
         let urn = stored.urn.as_str();
-        let write = Write::update(urn, urn, update_expr(stored, &meta, &plan, &token)?).when(
+        let write = Write::update(
+            urn,
+            urn,
+            update_expr(stored, &as_written, &meta, &plan, &token)?,
+        )
+        .when(
             writes::at_version(stored.meta.version)
                 .and(writes::incarnation(stored.meta.created_at))
                 .and(writes::not_fenced()),

@@ -15,8 +15,6 @@
 //! );
 //! ```
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -28,9 +26,9 @@ use aws_sdk_dynamodb::types::{
 
 use crate::Item;
 use crate::error::{Error, Result};
-use crate::records::attrs::s;
 use crate::records::size::item_size;
 use crate::schema::{PK, SK};
+use crate::wire::batch;
 use crate::wire::expr::{Expr, shared_maps};
 use crate::wire::store::{ProvideCode, Store};
 
@@ -193,14 +191,14 @@ impl Write {
             }
             Action::Update { key, update } => TransactWriteItem::builder().update(conditioned!(
                 Update::builder()
-                    .set_key(Some(key_item(&key)))
+                    .set_key(Some(batch::key(&key.0, &key.1)))
                     .update_expression(update.text())
             )),
             Action::Delete { key } => TransactWriteItem::builder().delete(conditioned!(
-                Delete::builder().set_key(Some(key_item(&key)))
+                Delete::builder().set_key(Some(batch::key(&key.0, &key.1)))
             )),
             Action::Check { key } => TransactWriteItem::builder().condition_check(conditioned!(
-                ConditionCheck::builder().set_key(Some(key_item(&key)))
+                ConditionCheck::builder().set_key(Some(batch::key(&key.0, &key.1)))
             )),
         };
         Ok(item.build())
@@ -307,7 +305,7 @@ impl Write {
                     store
                         .client()
                         .update_item()
-                        .set_key(Some(key_item(key)))
+                        .set_key(Some(batch::key(&key.0, &key.1)))
                         .update_expression(update.text())
                         .set_return_values(returning)
                 ) {
@@ -322,7 +320,12 @@ impl Write {
                 }
             }
             Action::Delete { key } => {
-                match conditioned!(store.client().delete_item().set_key(Some(key_item(key)))) {
+                match conditioned!(
+                    store
+                        .client()
+                        .delete_item()
+                        .set_key(Some(batch::key(&key.0, &key.1)))
+                ) {
                     Ok(_) => Ok(Sent::Applied(None)),
                     Err(e) => {
                         failed!(
@@ -346,11 +349,6 @@ fn text(item: &Item, name: &str) -> String {
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default()
-}
-
-/// A `{PK, SK}` key.
-pub(crate) fn key_item(key: &(String, String)) -> Item {
-    HashMap::from([(PK.to_string(), s(&key.0)), (SK.to_string(), s(&key.1))])
 }
 
 fn build_err(e: impl std::fmt::Display) -> Error {
