@@ -149,27 +149,27 @@ async fn unprocessed_batch_items_and_keys_are_retried() {
     env.faults.disarm();
     assert_eq!(page.items.len(), 40);
 
-    // BatchWriteItem leaves half of several batches unprocessed: the cascade still removes
-    // everything.
+    // BatchWriteItem leaves half of several batches unprocessed: every item is still deleted.
+    let keys: Vec<(String, String)> = env
+        .scan_all()
+        .await
+        .iter()
+        .map(|i| {
+            let s = |k: &str| i[k].as_s().unwrap().clone();
+            (s("PK"), s("SK"))
+        })
+        .collect();
     env.faults
         .inject("BatchWriteItem", 1, 6, Fault::Unprocessed);
-    store
-        .delete_with(
-            tree.account.urn.as_any(),
-            DeleteOptions {
-                force_sweep: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let deleted = store.batch_delete(keys.clone(), &|_| {}).await.unwrap();
     assert!(env.faults.injected() >= 6);
     env.faults.disarm();
+    assert_eq!(deleted, keys.len());
     assert!(env.scan_all().await.is_empty());
 }
 
 #[tokio::test]
-async fn a_cascade_whose_budget_runs_out_says_what_was_applied_and_resumes() {
+async fn a_cascade_whose_retries_run_out_leaves_a_consistent_table_and_resumes() {
     let env = TestEnv::new().await;
     let store = env.store.clone().with_retry_policy(RetryPolicy {
         max_attempts: 3,
@@ -178,8 +178,9 @@ async fn a_cascade_whose_budget_runs_out_says_what_was_applied_and_resumes() {
     });
     let tree = build_tree(&store, 2, 30, 1, 1).await.unwrap();
     let total = env.scan_all().await.len();
+    // The first two transactions of the sweep land; every later one meets a conflict.
     env.faults
-        .inject("BatchWriteItem", 1, 10_000, Fault::Unprocessed);
+        .inject("TransactWriteItems", 3, 10_000, Fault::TransactionConflict);
     let err = store
         .delete_with(
             tree.account.urn.as_any(),
@@ -191,17 +192,10 @@ async fn a_cascade_whose_budget_runs_out_says_what_was_applied_and_resumes() {
         .await
         .unwrap_err();
     env.faults.disarm();
-    match &err {
-        Error::Incomplete {
-            applied, remaining, ..
-        } => {
-            assert!(*remaining > 0, "{err}");
-            let left = env.scan_all().await.len();
-            assert!(left < total);
-            assert!(*applied + *remaining <= total, "{err}");
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    assert!(matches!(err, Error::Contended { attempts: 3, .. }), "{err}");
+    assert!(err.is_retryable(), "{err}");
+    let left = env.scan_all().await.len();
+    assert!(left < total, "the first transactions deleted something");
     assert_ok(&env).await;
     // The root is fenced; delete again finishes.
     assert!(

@@ -459,20 +459,32 @@ async fn a_fenced_resource_refuses_new_children_memberships_and_updates() {
     let acct = store.get(&tree.account.urn).await.unwrap();
     assert!(acct.meta.deleting.is_some(), "readers see the fence");
 
-    // A grandchild: the check on the ancestor refuses it.
+    // A child of the fenced account: refused by the check on its parent.
     let err = store
-        .create_child(&tree.collections[0], job("late"))
+        .create_child(
+            &acct,
+            entities::JobCollection {
+                name: "late".into(),
+                description: None,
+            },
+        )
         .await
         .unwrap_err();
     assert!(
         matches!(&err, Error::BeingDeleted { urn } if urn == tree.account.urn.as_str()),
         "{err}"
     );
-    let err = store
+    // A grandchild, and a membership between resources beneath the fence that are not fenced
+    // themselves: contract 2 checks only the resources written, so both land, and the
+    // cascade, which fences each internal node before it reads it, takes them too.
+    let late = store
+        .create_child(&tree.collections[0], job("late"))
+        .await
+        .unwrap();
+    store
         .add_member(&tree.labels[0], &tree.jobs[1])
         .await
-        .unwrap_err();
-    assert!(matches!(err, Error::BeingDeleted { .. }), "{err}");
+        .unwrap();
     let mut a = acct.clone();
     a.data.name = "renamed".into();
     assert!(matches!(
@@ -481,6 +493,7 @@ async fn a_fenced_resource_refuses_new_children_memberships_and_updates() {
     ));
     // Delete again finishes it.
     store.delete_urn(tree.account.urn.as_any()).await.unwrap();
+    assert!(store.try_get(&late.urn).await.unwrap().is_none());
     assert!(env.scan_all().await.is_empty());
 }
 

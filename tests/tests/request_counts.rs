@@ -118,7 +118,7 @@ async fn request_counts_are_at_the_floor() {
     assert_eq!(t.row("create child (depth 1)", &n, 1), 1);
     let (j, n) = c.measure(store.create_child(&col, job("j"))).await;
     let j = j.unwrap();
-    assert_eq!(t.row("create child (depth 2, ancestors checked)", &n, 1), 1);
+    assert_eq!(t.row("create child (depth 2, parent checked only)", &n, 1), 1);
 
     let (got, n) = c.measure(store.get(&j.urn)).await;
     let mut got = got.unwrap();
@@ -221,11 +221,27 @@ async fn request_counts_are_at_the_floor() {
         let discovery = n.get("Query").copied().unwrap_or(0)
             + n.get("BatchGetItem").copied().unwrap_or(0)
             + n.get("GetItem").copied().unwrap_or(0);
+        // The sweep (SCHEMA.md §7): the fence, one transaction per 49 leaves (each job is its
+        // resource and its parent-child record; the collection's count takes the 99th action),
+        // and the root's own delete, on top of its reads.
+        let jobs = jobs as u64;
         let floor = if report.swept {
-            records.div_ceil(25) + discovery + 1
+            discovery + 2 + jobs.div_ceil(49)
         } else {
             discovery + 1
         };
+        if report.swept {
+            assert_eq!(
+                n.get("TransactWriteItems").copied().unwrap_or(0),
+                jobs.div_ceil(49) + 1,
+                "{n:?}"
+            );
+            // One Query and one BatchGetItem per 98 records of the collection, one more
+            // Query to see it empty, and the pages of the small-closure attempt.
+            let reads = n.get("Query").copied().unwrap_or(0)
+                + n.get("BatchGetItem").copied().unwrap_or(0);
+            assert!(reads <= 2 * jobs.div_ceil(98) + 8, "{n:?}");
+        }
         let spent = t.row(
             &format!("cascade of {label_text} records ({records})"),
             &n,

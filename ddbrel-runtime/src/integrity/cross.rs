@@ -76,7 +76,7 @@ impl Checker {
     pub(super) fn cross_check(&mut self, t: &Table) {
         let ix = Index::new(t);
         for r in t.resources.values() {
-            self.unfinished_cascade(r);
+            self.unfinished_cascade(r, &ix.fences);
             self.parent_link(r, &ix);
             self.account(r, &ix);
             self.listed_markers(r, &ix);

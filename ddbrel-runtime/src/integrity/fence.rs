@@ -44,8 +44,12 @@ pub(super) fn near_fence<'a>(t: &'a Table, fences: &BTreeSet<&AnyUrn>) -> BTreeS
 
 impl Checker {
     /// The fence itself: a resource carrying `_deleting` is a cascade that has not finished.
-    pub(super) fn unfinished_cascade(&mut self, r: &Resource) {
-        if let Some(since) = &r.deleting {
+    /// Since contract 2 a cascade also fences the internal nodes of its closure as it reaches
+    /// them; those are part of the cascade above them, which is reported (and finished) once,
+    /// at its outermost fence.
+    pub(super) fn unfinished_cascade(&mut self, r: &Resource, fences: &BTreeSet<&AnyUrn>) {
+        let inner = r.ancestors().iter().any(|a| fences.contains(a));
+        if let Some(since) = r.deleting.as_ref().filter(|_| !inner) {
             self.push_fix(
                 FindingKind::UnfinishedCascade,
                 "fence",

@@ -26,8 +26,9 @@
 //!   `_childCount` and `_memberCount` (absent = 0) are at least the number of `child#` and
 //!   `member#` records in its partition, and equal to it outside fenced subtrees. Resources of
 //!   one `_resourceType` agree on having a parent, on their parent's type and on having
-//!   `_accountUrn` (a type declares these once). A resource carrying `_deleting` is reported as
-//!   an unfinished cascade.
+//!   `_accountUrn` (a type declares these once). A resource carrying `_deleting` with no fenced
+//!   ancestor is reported as an unfinished cascade; fences beneath it are that cascade's
+//!   internal nodes (contract 2) and are not reported again.
 //! - **ParentChildRelationship** and **CollectionMembershipRelationship**: keys, `GSI1PK`,
 //!   `GSI1SK` and the URN attributes agree with each other as sections 5.2 and 5.3 lay them
 //!   out; `_conveysAuthorization` is a BOOL; both ends are Resource records (I1); the child
@@ -39,9 +40,10 @@
 //!
 //! # The fence exemption
 //!
-//! While a cascading delete is under way, its root carries `_deleting`, and the sweep removes
-//! markers, memberships, resources and their parent-child records in an order that leaves
-//! dangling references behind for a while (SCHEMA.md section 9: I1, I2, I4 and I6 may be
+//! While a cascading delete is under way, its root and the internal nodes it has reached carry
+//! `_deleting`. A contract-2 sweep deletes every record with its count, but a contract-1
+//! sweep removed markers, memberships, resources and their parent-child records in an order
+//! that left dangling references behind for a while (SCHEMA.md section 9: I1, I2, I4 and I6 may be
 //! broken inside the subtree until the cascade completes). A resource is **in a fenced
 //! subtree** when it carries `_deleting` or one of its `_ancestors` does; a relationship record
 //! is in it when its parent (collection) is, judged for a parent-child record whose parent is
@@ -69,8 +71,8 @@
 //! In this order, each step one small transaction per fix, conditioned so that a concurrent
 //! writer is never overwritten (a fix whose condition fails is skipped and reported):
 //!
-//! 1. Finishes every unfinished cascade ([`Store::delete_urn`] on each `_deleting` root, outer
-//!    roots first), then audits again, since the cascades changed the table.
+//! 1. Finishes every unfinished cascade ([`Store::delete_urn`] on each outermost `_deleting`
+//!    resource, outer roots first), then audits again, since the cascades changed the table.
 //! 2. Deletes relationship records with a missing end: with the existing end's count
 //!    (`_childCount`, `_memberCount`) decremented, or the collection removed from the existing
 //!    member's `_memberOf`/`_conveyingCollections`, in the same transaction. A parent-child

@@ -60,9 +60,9 @@ impl Store {
     }
 
     /// Creates a child resource under `parent` with a new URN, in one TransactWriteItems: the
-    /// child, its ParentChildRelationship, a check that the parent exists, is of the declared
-    /// type and is not being deleted (nor any ancestor), the parent's child count, and the
-    /// child's uniqueness markers. Fails with [`Error::ParentMissing`] or
+    /// child, its ParentChildRelationship, the parent's child count (conditioned on the parent
+    /// existing, being the incarnation read, of the declared type and not being deleted), and
+    /// the child's uniqueness markers. No other ancestor is read or checked. Fails with [`Error::ParentMissing`] or
     /// [`Error::BeingDeleted`].
     pub async fn create_child<E: Child>(
         &self,
@@ -184,7 +184,7 @@ impl Store {
         let urn = child.as_str();
         let mut tx = Tx::new();
         tx.push(Write::put(item).when(writes::absent()));
-        let mut parent_actions = 0;
+        let parent_actions = if meta.parent.is_some() { 2 } else { 0 };
         if let Some(parent) = &meta.parent {
             tx.push(Write::put(parent_child_item(parent, child, now)).when(writes::absent()));
             // The parent: exists, is the incarnation read, is of the declared type, is not
@@ -194,16 +194,10 @@ impl Store {
                 check = check.and(writes::incarnation(created));
             }
             tx.push(writes::count(parent.as_str(), attr::CHILD_COUNT, 1).when(check));
-            parent_actions = 2;
-            // Every other ancestor: exists and is not fenced (a cascade above the parent).
-            for ancestor in &meta.ancestors[..meta.ancestors.len() - 1] {
-                tx.push(Write::check(
-                    ancestor.as_str(),
-                    ancestor.as_str(),
-                    writes::live(),
-                ));
-                parent_actions += 1;
-            }
+            // No other ancestor is checked (SCHEMA.md §7): a cascade above fences the parent
+            // before it reads the parent's partition, or deletes the parent as a leaf
+            // conditioned on its count, so this create either lands before and is found, or
+            // is refused.
         }
         for m in markers {
             tx.push(writes::put_marker(marker_item::<E>(m, urn, now)));
@@ -250,41 +244,26 @@ fn decode_insert_failure<E: Entity>(
             urn: urn.to_string(),
         };
     }
-    if let Some(parent) = &meta.parent {
-        if failed(2) {
-            let old = reasons.get(2).and_then(|r| r.item.as_ref());
-            return match old {
-                Some(old) if old.contains_key(attr::DELETING) => Error::BeingDeleted {
+    if let Some(parent) = &meta.parent
+        && failed(2)
+    {
+        let old = reasons.get(2).and_then(|r| r.item.as_ref());
+        return match old {
+            Some(old) if old.contains_key(attr::DELETING) => Error::BeingDeleted {
+                urn: parent.to_string(),
+            },
+            Some(old)
+                if attrs::get_s(old, attr::RESOURCE_TYPE).ok() == Some(parent.resource_type()) =>
+            {
+                Error::ChangedMeanwhile {
                     urn: parent.to_string(),
-                },
-                Some(old)
-                    if attrs::get_s(old, attr::RESOURCE_TYPE).ok()
-                        == Some(parent.resource_type()) =>
-                {
-                    Error::ChangedMeanwhile {
-                        urn: parent.to_string(),
-                        what: "the parent was deleted and created again since it was read".into(),
-                    }
+                    what: "the parent was deleted and created again since it was read".into(),
                 }
-                _ => Error::ParentMissing {
-                    parent: parent.to_string(),
-                },
-            };
-        }
-        let others = &meta.ancestors[..meta.ancestors.len() - 1];
-        for (i, ancestor) in others.iter().enumerate() {
-            if failed(3 + i) {
-                let old = reasons.get(3 + i).and_then(|r| r.item.as_ref());
-                return match old {
-                    Some(_) => Error::BeingDeleted {
-                        urn: ancestor.to_string(),
-                    },
-                    None => Error::ParentMissing {
-                        parent: ancestor.to_string(),
-                    },
-                };
             }
-        }
+            _ => Error::ParentMissing {
+                parent: parent.to_string(),
+            },
+        };
     }
     for (i, m) in markers.iter().enumerate() {
         if let Some(r) = reasons

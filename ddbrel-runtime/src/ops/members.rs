@@ -22,8 +22,8 @@ use crate::wire::write::{Write, writes};
 impl Store {
     /// Adds `member` to `collection` with the collection type's default for conveying
     /// authorization. One TransactWriteItems: the membership record, the collection's member
-    /// count, the member's `_memberOf` (and `_conveyingCollections`), and checks that neither
-    /// end nor any of their ancestors is being deleted. Re-adding is idempotent.
+    /// count, the member's `_memberOf` (and `_conveyingCollections`), both ends conditioned on
+    /// existing and not being deleted. Re-adding is idempotent.
     pub async fn add_member<C: Collection, M: MemberOf<C>>(
         &self,
         collection: &Stored<C>,
@@ -66,25 +66,14 @@ impl Store {
             )
             .when(writes::live()),
         );
-        // Ancestors of either end: not being deleted (a cascade above them).
-        let mut checked: Vec<AnyUrn> = Vec::new();
-        for a in collection
-            .meta
-            .ancestors
-            .iter()
-            .chain(member.meta.ancestors.iter())
-        {
-            if a == c || a == m || checked.contains(a) {
-                continue;
-            }
-            tx.push(Write::check(a.as_str(), a.as_str(), writes::live()));
-            checked.push(a.clone());
-        }
+        // No ancestor of either end is checked (SCHEMA.md §7): a cascade above fences each end
+        // before it reads the end's memberships, or deletes it as a leaf conditioned on its
+        // `_memberOf` and counts as read.
         let reasons = match tx.send(self, c.as_str()).await? {
             TxOutcome::Applied => return Ok(membership),
             TxOutcome::Cancelled(reasons) => reasons,
         };
-        if let Some(e) = add_member_failure(&reasons, c, m, &checked) {
+        if let Some(e) = add_member_failure(&reasons, c, m) {
             return Err(e);
         }
         // Only the record's condition failed: already a member. Idempotent, unless the flag
@@ -232,14 +221,9 @@ impl Store {
     }
 }
 
-/// The error for a cancelled add-member transaction (record, collection, member, checked
-/// ancestors, in that order), or `None` when only the record's condition failed.
-fn add_member_failure(
-    reasons: &[Cancelled],
-    c: &AnyUrn,
-    m: &AnyUrn,
-    checked: &[AnyUrn],
-) -> Option<Error> {
+/// The error for a cancelled add-member transaction (record, collection, member, in that
+/// order), or `None` when only the record's condition failed.
+fn add_member_failure(reasons: &[Cancelled], c: &AnyUrn, m: &AnyUrn) -> Option<Error> {
     let failed = |i: usize| reasons.get(i).filter(|r| r.condition_failed());
     let end = |i: usize, urn: &AnyUrn| {
         failed(i).map(|r| match &r.item {
@@ -253,14 +237,6 @@ fn add_member_failure(
     };
     if let Some(e) = end(1, c).or_else(|| end(2, m)) {
         return Some(e);
-    }
-    for (i, a) in checked.iter().enumerate() {
-        if let Some(r) = failed(3 + i) {
-            return Some(match r.item {
-                Some(_) => Error::BeingDeleted { urn: a.to_string() },
-                None => Error::RelatedMissing { urn: a.to_string() },
-            });
-        }
     }
     if failed(0).is_some() {
         return None;

@@ -175,9 +175,11 @@ impl Store {
         })
     }
 
-    /// The update and its marker moves in one TransactWriteItems: the resource, a
-    /// ConditionCheck of each ancestor (no new marker beneath a cascade that has collected
-    /// its markers), the old markers deleted if still ours, the new ones put if free.
+    /// The update and its marker moves in one TransactWriteItems: the resource (conditioned
+    /// on the version read and no fence), the old markers deleted if still ours, the new ones
+    /// put if free. No ancestor is checked (SCHEMA.md §7): a cascade deletes the resource
+    /// conditioned on the version it read, or fences it first, so a moved marker is either
+    /// seen by the cascade or refused.
     async fn update_with_markers<E: Entity>(
         &self,
         stored: &Stored<E>,
@@ -188,13 +190,6 @@ impl Store {
         let urn = stored.urn.as_str();
         let mut tx = Tx::new();
         tx.push(write);
-        for ancestor in &stored.meta.ancestors {
-            tx.push(Write::check(
-                ancestor.as_str(),
-                ancestor.as_str(),
-                writes::live(),
-            ));
-        }
         for key in &plan.removed {
             tx.push(writes::delete_marker_if_owned(key, urn));
         }
@@ -212,14 +207,7 @@ impl Store {
         if let Some(r) = reasons.first().filter(|r| r.condition_failed()) {
             return Err(write_failure(urn, &stored.meta, r.item.as_ref()));
         }
-        for (i, ancestor) in stored.meta.ancestors.iter().enumerate() {
-            if reasons.get(1 + i).is_some_and(Cancelled::condition_failed) {
-                return Err(Error::BeingDeleted {
-                    urn: ancestor.to_string(),
-                });
-            }
-        }
-        let first_added = 1 + stored.meta.ancestors.len() + plan.removed.len();
+        let first_added = 1 + plan.removed.len();
         for (i, m) in plan.added.iter().enumerate() {
             if let Some(r) = reasons
                 .get(first_added + i)

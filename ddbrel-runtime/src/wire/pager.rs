@@ -154,6 +154,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The first `limit` items of one partition, strongly consistent, in sort-key order: the
+    /// next work of a cascade, which deletes what it read before it reads again.
+    pub(crate) async fn partition_head(&self, pk: &str, limit: u32) -> Result<Vec<Item>> {
+        let source = Source::Query(KeyQuery::partition(pk));
+        let (items, _) = self
+            .fetch(&source, Order::OldestFirst, Some(limit), None)
+            .await?;
+        Ok(items)
+    }
+
     /// One page of the table partition `pk` whose sort keys begin with `prefix`.
     pub(crate) async fn query_prefix(
         &self,

@@ -401,13 +401,19 @@ pub mod writes {
     /// membership records this delete removes; one moved since with the same count must cancel
     /// it) and how many markers it holds.
     pub fn as_read(meta: &ResourceMeta) -> Expr {
-        let mut cond = vec!["#v = :v", "#ca = :ca", "attribute_not_exists(#del)"]
+        unchanged(meta).and(not_fenced())
+    }
+
+    /// The resource as read, fenced or not: [`as_read`] without its fence clause. A cascade
+    /// deletes a leaf of its closure with it (a leaf it fenced and emptied, or one no cascade
+    /// fenced: either way, a child, membership or unique value added since cancels the delete).
+    pub fn unchanged(meta: &ResourceMeta) -> Expr {
+        let mut cond = vec!["#v = :v", "#ca = :ca"]
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
         let mut e = Expr::default()
             .name("#v", attr::VERSION)
-            .name("#del", attr::DELETING)
             .name("#cc", attr::CHILD_COUNT)
             .name("#mc", attr::MEMBER_COUNT)
             .name("#mo", attr::MEMBER_OF)
@@ -448,6 +454,20 @@ pub mod writes {
             e = e.value(":uk", n(meta.unique_keys.len()));
         }
         e.with_text(cond.join(" AND "))
+    }
+
+    /// A fenced resource whose cascade has emptied it: fenced, no child or member counted, in
+    /// no collection. The last write of a cascade's root is conditioned on it.
+    pub fn emptied() -> Expr {
+        Expr::new(
+            "attribute_exists(#del) AND (attribute_not_exists(#cc) OR #cc = :zero) \
+             AND (attribute_not_exists(#mc) OR #mc = :zero) AND attribute_not_exists(#mo)",
+        )
+        .name("#del", attr::DELETING)
+        .name("#cc", attr::CHILD_COUNT)
+        .name("#mc", attr::MEMBER_COUNT)
+        .name("#mo", attr::MEMBER_OF)
+        .value(":zero", n(0))
     }
 
     /// The same incarnation as read: `_createdAt = :created`. A URN deleted and created again

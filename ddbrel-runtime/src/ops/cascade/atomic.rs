@@ -28,7 +28,8 @@ impl Store {
         let Some(root) = closure.nodes.first() else {
             return Ok(None);
         };
-        if closure.truncated || closure.nodes.iter().any(|n| n.item.is_none()) {
+        if closure.truncated || closure.unsettled || closure.nodes.iter().any(|n| n.item.is_none())
+        {
             return Ok(None);
         }
         let outside = self.outside_updates(closure, root);

@@ -58,6 +58,13 @@ impl Store {
                 })
                 .map(|n| n.urn.clone())
                 .collect();
+            let counted: BTreeMap<AnyUrn, (u64, u64)> = level
+                .iter()
+                .filter_map(|n| {
+                    let m = n.meta.as_ref()?;
+                    Some((n.urn.clone(), (m.child_count, m.member_count)))
+                })
+                .collect();
             for node in level {
                 closure_add_node(&mut closure, node);
             }
@@ -71,6 +78,13 @@ impl Store {
                 .await?;
             let mut children = Vec::new();
             for (parent, items) in partitions {
+                // A committing transaction's items become visible one at a time, so a count
+                // can be read with its record not yet visible (or the other way round): a
+                // closure whose records do not match the counts read is not deleted in one
+                // transaction (its conditions pin the counts, not the records missed).
+                if counted.get(&parent) != Some(&count_records(&items)) {
+                    closure.unsettled = true;
+                }
                 for item in items {
                     let sk = attrs::get_s(&item, SK)?;
                     if let Some(child) = sk.strip_prefix(CHILD_PREFIX) {
@@ -153,4 +167,17 @@ impl Store {
         }
         out
     }
+}
+
+/// The `child#` and `member#` records among a partition's items.
+fn count_records(items: &[Item]) -> (u64, u64) {
+    let mut counts = (0, 0);
+    for item in items {
+        match attrs::get_s(item, SK) {
+            Ok(sk) if sk.starts_with(CHILD_PREFIX) => counts.0 += 1,
+            Ok(sk) if sk.starts_with(MEMBER_PREFIX) => counts.1 += 1,
+            _ => {}
+        }
+    }
+    counts
 }

@@ -1,27 +1,29 @@
 //! Deleting resources: a leaf in one TransactWriteItems, a small closure atomically in one
 //! TransactWriteItems, a large one by a fenced, resumable, bottom-up sweep.
 //!
-//! # How a large cascade stays safe
-//! 1. **Fence.** The root gets `_deleting` (one UpdateItem). Every write that attaches
-//!    something beneath a resource (a child, a membership, a unique value change) checks that
-//!    neither the resource nor any of its `_ancestors` carries `_deleting`, in the same
-//!    transaction. After the fence commits, nothing new can appear in the closure.
-//! 2. **Discover** from the base table with strongly consistent reads: each level's items by
-//!    BatchGetItem, and a Query (`PK` = node) only for nodes whose `_childCount` or
-//!    `_memberCount` says they have records beneath them (counts are maintained in the same
-//!    transactions as the records, and can only over-estimate). Incoming memberships come from
-//!    each resource's `_memberOf`, read consistently, never from the eventually consistent
-//!    InvertedIndex, so a membership written just before the fence cannot be missed.
-//! 3. **Sweep**, keeping every relationship record's two ends present while it exists:
-//!    memberships that cross the closure's boundary are removed together with the update of
-//!    their outside end (small transactions conditioned on the record still existing, so a
-//!    resumed run never applies one twice); then markers and the memberships inside; then
-//!    resources level by level from the deepest, each level's ParentChildRelationship records
-//!    after its resources; the root last, with its own relationship record and its parent's
-//!    `_childCount`, in one transaction.
-//! 4. **Resume.** Any failure leaves the root fenced and the rest consistent; calling delete
-//!    again on the root discovers what is left and finishes. Readers see a fenced resource with
+//! # How a large cascade stays safe (SCHEMA.md §7)
+//! 1. **Fence top-down.** The root gets `_deleting` (one UpdateItem), and so does every
+//!    internal node of the closure (a resource with children, members or many memberships)
+//!    before its partition is read. Every write that attaches something to a resource (a
+//!    child, a membership, a unique value change) is conditioned on *that resource* not being
+//!    fenced, in the same transaction; no ancestor is checked. Once a node is fenced nothing
+//!    new appears beneath it or in its `_memberOf`.
+//! 2. **Leaves by condition.** A resource with nothing beneath it is not fenced: it is deleted
+//!    in a transaction conditioned on its state as read (version, incarnation, counts, the
+//!    collections holding it, its marker count), with its parent-child record, markers,
+//!    memberships and its parent's count. A child, membership or unique value added since
+//!    cancels the write and the leaf is read again (it may now be internal).
+//! 3. **Counts close a node.** Every record is deleted together with the count that counts
+//!    it, so a fenced node's counts fall to zero exactly when its partition is empty; the
+//!    last delete of each node is conditioned on that, which also covers a record the
+//!    partition Query missed because its transaction was still committing (read-committed).
+//! 4. **Resume.** Each write is durable and conditioned, and each round deletes what it read
+//!    before reading more, so a run stopped anywhere is resumed by deleting the root again, at
+//!    the cost of what is left; readers see a fenced resource with
 //!    [`crate::ResourceMeta::deleting`] set; it refuses updates, children and memberships.
+//!
+//! A closure that fits one transaction (at most 100 actions) is deleted atomically instead,
+//! every resource conditioned on its state as read and every record on still existing.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -124,6 +126,9 @@ struct Closure {
     markers: Vec<(String, AnyUrn)>,
     /// Whether discovery stopped early because the closure is larger than `limit`.
     truncated: bool,
+    /// Whether some node's records did not match its counts as read (a transaction still
+    /// committing, or an over-count): not to be deleted in one transaction.
+    unsettled: bool,
 }
 
 impl Closure {
@@ -300,7 +305,9 @@ fn closure_add_node(closure: &mut Closure, node: Node) {
 
 mod atomic;
 mod discover;
+mod run;
 mod sweep;
+mod unlink;
 
 /// The error for a delete through a read of an earlier incarnation of `urn`.
 fn reincarnated(urn: &AnyUrn) -> Error {
