@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::error::Error;
+use crate::urn::AnyUrn;
 use crate::wire::store::Store;
 
 use super::{DeleteReport, Progress};
@@ -15,6 +17,8 @@ pub(super) struct Sweep<'a> {
     discovered: AtomicUsize,
     deleted: AtomicUsize,
     progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+    /// The last transaction that ran out of attempts on conflicts, if any.
+    contended: Mutex<Option<Error>>,
 }
 
 impl<'a> Sweep<'a> {
@@ -31,7 +35,27 @@ impl<'a> Sweep<'a> {
             discovered: AtomicUsize::new(0),
             deleted: AtomicUsize::new(0),
             progress,
+            contended: Mutex::new(None),
         }
+    }
+
+    /// Keeps a transaction's `Contended` error (see [`Sweep::stalled`]).
+    pub(super) fn contended(&self, e: Error) {
+        *self.contended.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
+
+    /// The error of a run whose rounds over `node` stopped making progress: the last
+    /// `Contended` if conflicts were the cause, else `ChangedMeanwhile`.
+    pub(super) fn stalled(&self, node: &AnyUrn) -> Error {
+        let contended = self
+            .contended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        contended.unwrap_or_else(|| Error::ChangedMeanwhile {
+            urn: node.to_string(),
+            what: "emptying its partition in a cascade (every write lost a race)".into(),
+        })
     }
 
     /// Counts `records` deleted (and `resources` of them, by type, through the report).

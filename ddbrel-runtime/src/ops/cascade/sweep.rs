@@ -165,11 +165,7 @@ impl Sweep<'_> {
                 deleted += round;
                 idle = if round == 0 { idle + 1 } else { 0 };
                 if idle >= MAX_IDLE_ROUNDS {
-                    return Err(Error::ChangedMeanwhile {
-                        urn: node.to_string(),
-                        what: "emptying its partition in a cascade (every write lost a race)"
-                            .into(),
-                    });
+                    return Err(self.stalled(node));
                 }
             }
         })

@@ -123,6 +123,22 @@ impl Plan {
 }
 
 impl Sweep<'_> {
+    /// Sends one of the sweep's transactions. A transaction that runs out of attempts on
+    /// conflicts (writers still trying to attach to a resource the cascade holds or has
+    /// fenced) is not the end of the cascade: it counts as cancelled with nothing failed, and
+    /// the sweep's next round reads again and retries; the error is kept for the run to return
+    /// if its rounds stop making progress.
+    async fn send(&self, tx: Tx, urn: &AnyUrn) -> Result<TxOutcome> {
+        match tx.send(self.store, urn.as_str()).await {
+            Err(e @ Error::Contended { .. }) => {
+                tracing::debug!(error = %e, "a cascade transaction ran out of attempts; re-planning");
+                self.contended(e);
+                Ok(TxOutcome::Cancelled(Vec::new()))
+            }
+            other => other,
+        }
+    }
+
     /// Deletes leaves of `parent` (which is fenced) in transactions of at most 100 actions:
     /// each leaf conditioned on its state as read (a child, membership or unique value added
     /// since cancels it), with its parent-child record, markers and memberships, and the
@@ -209,7 +225,7 @@ impl Sweep<'_> {
             }
             plan.updates.entry(parent.clone()).or_default().child_delta -= leaves.len() as i64;
             let (tx, tags) = plan.finish(parent);
-            match tx.send(self.store, parent.as_str()).await? {
+            match self.send(tx, parent).await? {
                 TxOutcome::Applied => {
                     let resources: Vec<&AnyUrn> = leaves
                         .iter()
@@ -289,7 +305,7 @@ impl Sweep<'_> {
                 .or_default()
                 .member_delta -= members.len() as i64;
             let (tx, tags) = plan.finish(collection);
-            match tx.send(self.store, collection.as_str()).await? {
+            match self.send(tx, collection).await? {
                 TxOutcome::Applied => {
                     let k = members.len();
                     self.record(|r| r.memberships += k);
@@ -343,7 +359,7 @@ impl Sweep<'_> {
                 }
             }
             let (tx, tags) = plan.finish(member);
-            match tx.send(self.store, member.as_str()).await? {
+            match self.send(tx, member).await? {
                 TxOutcome::Applied => {
                     self.record(|r| r.memberships += records);
                     self.tick(0, records);
@@ -359,10 +375,7 @@ impl Sweep<'_> {
                 }
             }
         }
-        Err(Error::ChangedMeanwhile {
-            urn: member.to_string(),
-            what: "leaving its collections in a cascade".into(),
-        })
+        Err(self.stalled(member))
     }
 }
 
