@@ -356,12 +356,18 @@ async fn one_parent(plan: &Plan) -> Result<Row, BoxError> {
 }
 
 async fn one_account(plan: &Plan) -> Result<Row, BoxError> {
-    let b = Bench::start(0.25).await?;
+    // Since write protocol v2 a create holds only its parent, so 64 writers over 100 parents
+    // rarely meet: at the contended scenarios' scale the engine's own latency (one request at
+    // a time) would be what is measured. The scale of many-accounts keeps it small next to the
+    // hold, with a window as long in wall time.
+    let scale = 0.01;
+    let b = Bench::start(scale).await?;
     let (_, cols) = b.account_with("one-account", 100).await?;
     let cols = Arc::new(cols);
     let store = b.store.clone();
+    let window = plan.window.mul_f64(scale / 0.25);
     let tally = b
-        .run(64, plan.window, move |w, i| {
+        .run(64, window, move |w, i| {
             let store = store.clone();
             let cols = cols.clone();
             async move {
@@ -374,7 +380,7 @@ async fn one_account(plan: &Plan) -> Result<Row, BoxError> {
         "one-account",
         64,
         tally,
-        plan.window.as_secs_f64(),
+        window.as_secs_f64(),
         "100 collections".into(),
     ))
 }
