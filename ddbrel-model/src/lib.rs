@@ -24,13 +24,15 @@
 //!   not yet visible stays held: a write to it conflicts as during the hold. A GetItem,
 //!   BatchGetItem, or Query of the table whose key condition names the partition key's value,
 //!   that touches an item (a Query: any item of its partition) held by a transaction waits in
-//!   the connector until that item is visible, then executes on the engine. What this does
-//!   not model: the engine applies the whole transaction at once, so the model cannot show a
-//!   read DynamoDB's read-committed partial state (some items new, others old) nor, during the
-//!   prepare phase, the old values; it delays such reads instead, which reproduces the
-//!   latency a reader sees but not the anomaly. Scans, index Queries, TransactGetItems and
-//!   Queries whose key condition the model cannot read are never delayed; a transaction the
-//!   engine refuses has no commit phase.
+//!   the connector until that item is visible, then executes on the engine: the engine
+//!   applies the whole transaction at once, so this reproduces the latency a reader sees but
+//!   not the anomaly. With [`ModelConfig::read_committed`] the anomaly itself is modelled
+//!   instead ([`staged`]): the conditions are evaluated at arrival as one transaction of
+//!   ConditionChecks, and the writes are applied one item at a time over the window, so a
+//!   read sees the old values during the hold and DynamoDB's read-committed partial state
+//!   (some items new, others old) in the window, without waiting. Scans, index Queries,
+//!   TransactGetItems and Queries whose key condition the model cannot read are never
+//!   delayed; a transaction the engine refuses has no commit phase.
 //! - **Model time** ([`Clock`]): wall time × a scale, so that hold times of DynamoDB's order
 //!   (10 ms) can be modelled while the single-threaded engine's own latency shrinks to almost
 //!   nothing in model time; or a manual clock a test freezes and steps, for deterministic tests.
@@ -63,6 +65,7 @@
 pub mod clock;
 pub mod reply;
 pub mod shape;
+pub mod staged;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -103,6 +106,16 @@ pub struct ModelConfig {
     /// table Query touching it waits in the connector until it is visible; see the crate
     /// documentation for what this does not model.
     pub commit_window: Option<Duration>,
+    /// With a commit window: apply a transaction's writes one at a time over the window, so a
+    /// read in the window sees DynamoDB's read-committed partial state (some of the
+    /// transaction's items new, the others old) instead of waiting. The conditions are
+    /// evaluated at once, at arrival, as a transaction of ConditionChecks on the engine
+    /// ([`staged`]). Default `false`.
+    pub read_committed: bool,
+    /// With a commit window: make a transaction's items visible in the reverse of their action
+    /// order (DynamoDB promises no order; ddbrel writes a parent's count last, so this is the
+    /// order in which a reader can see a count before the record it counts). Default `false`.
+    pub reverse_visibility: bool,
     /// Per-partition throughput limits, or `None` (the default) for none. See [`Throughput`].
     pub throughput: Option<Throughput>,
 }
@@ -158,6 +171,8 @@ impl Default for ModelConfig {
             idempotency_window: Duration::from_secs(600),
             key_attributes: vec!["PK".to_string(), "SK".to_string()],
             commit_window: None,
+            read_committed: false,
+            reverse_visibility: false,
             throughput: None,
         }
     }
@@ -189,6 +204,9 @@ pub struct Stats {
     pub throttled: u64,
     /// TransactWriteItems refused with a `ThrottlingError` cancellation.
     pub transaction_throttles: u64,
+    /// Single writes of a read-committed commit ([`ModelConfig::read_committed`]) the engine
+    /// refused (a model defect if ever not 0: their conditions were checked already).
+    pub staged_write_failures: u64,
 }
 
 impl Stats {
@@ -344,6 +362,22 @@ impl Model {
         let _ = rx.wait_for(|(_, applied)| *applied >= n).await;
     }
 
+    /// Waits until at most `n` items are held by transactions: with a commit window and a
+    /// manual clock, the deterministic way to know a committing transaction has released (and,
+    /// with [`ModelConfig::read_committed`], written) the items due by the clock's time.
+    pub async fn until_held_at_most(&self, n: usize) {
+        let mut rx = self.shared.released.subscribe();
+        loop {
+            if self.shared.lock().held.len() <= n {
+                return;
+            }
+            // The sender lives in `self.shared`, which `self` keeps alive during the wait.
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Reads waiting right now for a committing transaction's item to become visible.
     pub fn reads_waiting(&self) -> usize {
         *self.shared.reads_waiting.borrow()
@@ -406,7 +440,7 @@ impl Shared {
                 self.forward(request, &inner).await
             }
             Shape::Read { reads, .. } => {
-                if self.config.commit_window.is_some() {
+                if self.config.commit_window.is_some() && !self.config.read_committed {
                     self.until_visible(&reads).await;
                 }
                 {
@@ -487,6 +521,17 @@ impl Shared {
         writes: Vec<Option<(Partition, usize)>>,
     ) -> Result<HttpResponse, ConnectorError> {
         let now = self.clock.now();
+        // A read-committed commit: the checks now, the writes over the window.
+        let staged = match (self.config.commit_window, self.config.read_committed) {
+            (Some(_), true) => staged::checks(&body, &self.config.key_attributes)
+                .zip(staged::writes(&body))
+                .and_then(|(checks, writes)| {
+                    let template = request.try_clone()?;
+                    let checks = serde_json::to_vec(&checks).ok()?;
+                    Some((checks, writes, template))
+                }),
+            _ => None,
+        };
         let tx = {
             let mut state = self.lock();
             if let Some(t) = &token {
@@ -584,6 +629,15 @@ impl Shared {
             applied: false,
         };
         self.activity.send_modify(|(h, _)| *h += 1);
+        let (request, staged) = match staged {
+            Some((checks, writes, template)) => {
+                match with_body(&template, "TransactWriteItems", checks) {
+                    Some(check) => (check, Some((writes, template))),
+                    None => (request, None),
+                }
+            }
+            None => (request, None),
+        };
         let result = match inner.call(request).await {
             Ok(mut response) => match ByteStream::new(response.take_body()).collect().await {
                 Ok(bytes) => {
@@ -610,10 +664,16 @@ impl Shared {
         let committed = matches!(&result, Ok((_, Some(r))) if (200..300).contains(&r.status));
         match self.config.commit_window {
             Some(window) if committed => {
-                let order: Vec<ItemKey> = hold.items.iter().map(|(k, _)| k.clone()).collect();
+                let mut order: Vec<ItemKey> = hold.items.iter().map(|(k, _)| k.clone()).collect();
+                if self.config.reverse_visibility {
+                    order.reverse();
+                }
                 let n = u32::try_from(order.len()).unwrap_or(u32::MAX).max(1);
                 for (k, item) in (1..=n).zip(&order) {
                     self.clock.sleep_until(prepared + window * k / n).await;
+                    if let Some((writes, template)) = &staged {
+                        self.apply(inner, template, &items, writes, item).await;
+                    }
                     hold.release(item);
                 }
                 self.clock.sleep_until(prepared + window).await;
@@ -627,6 +687,45 @@ impl Shared {
         drop(hold);
         Ok(response)
     }
+}
+
+impl Shared {
+    /// Applies the staged writes of the actions on `item`, one request each.
+    async fn apply(
+        &self,
+        inner: &SharedHttpConnector,
+        template: &HttpRequest,
+        items: &[Option<ItemKey>],
+        writes: &staged::Staged,
+        item: &ItemKey,
+    ) {
+        for (key, write) in items.iter().zip(writes) {
+            let Some((op, body)) = write.as_ref().filter(|_| key.as_ref() == Some(item)) else {
+                continue;
+            };
+            let ok = match with_body(template, op, body.clone()) {
+                Some(request) => inner
+                    .call(request)
+                    .await
+                    .is_ok_and(|r| r.status().is_success()),
+                None => false,
+            };
+            if !ok {
+                self.lock().stats.staged_write_failures += 1;
+            }
+        }
+    }
+}
+
+/// A request like `template` (its headers and URI) for `operation` with `body`.
+fn with_body(template: &HttpRequest, operation: &str, body: Vec<u8>) -> Option<HttpRequest> {
+    let mut r = template.try_clone()?;
+    r.headers_mut()
+        .insert("x-amz-target", format!("DynamoDB_20120810.{operation}"));
+    r.headers_mut()
+        .insert("content-length", body.len().to_string());
+    *r.body_mut() = SdkBody::from(body);
+    Some(r)
 }
 
 /// Counts a read waiting for visibility until dropped.

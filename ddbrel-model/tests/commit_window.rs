@@ -166,3 +166,102 @@ async fn without_a_window_reads_are_not_held_back() {
     tx.await.expect("join").expect("commits");
     assert_eq!(model.stats().delayed_reads, 0);
 }
+
+async fn value(client: &Client, pk: &str) -> Option<String> {
+    client
+        .get_item()
+        .table_name(TABLE)
+        .key("PK", s(pk))
+        .key("SK", s(pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get_item")
+        .item?
+        .get("v")?
+        .as_s()
+        .ok()
+        .cloned()
+}
+
+/// Read-committed commits: during the hold a read sees the old values, in the window the
+/// items written so far new and the others old, and nobody waits; the conditions were
+/// evaluated together at arrival, so a transaction that fails one writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_committed_reads_see_a_partial_commit() {
+    let e = common::env_with(
+        ModelConfig {
+            hold: HOLD,
+            commit_window: Some(WINDOW),
+            read_committed: true,
+            ..ModelConfig::default()
+        },
+        Clock::manual(),
+        true,
+    )
+    .await;
+    let (model, client) = (&e.model, &e.client);
+    client
+        .put_item()
+        .table_name(TABLE)
+        .item("PK", s("y"))
+        .item("SK", s("y"))
+        .item("v", s("old"))
+        .send()
+        .await
+        .expect("seed y");
+
+    let tx = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .transact_write_items()
+                .transact_items(common::put("x", "x", &[("v", "new")]))
+                .transact_items(common::put("y", "y", &[("v", "new")]))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        })
+    };
+    model.until_applied_and_holding(1).await;
+    // The hold (prepare): the old values, at once.
+    assert_eq!(value(client, "x").await, None);
+    assert_eq!(value(client, "y").await.as_deref(), Some("old"));
+    // Past x's visibility time, before y's: x new, y old.
+    model.clock().advance(Duration::from_millis(15));
+    model.until_held_at_most(1).await;
+    assert_eq!(value(client, "x").await.as_deref(), Some("new"));
+    assert_eq!(value(client, "y").await.as_deref(), Some("old"));
+    model.clock().advance(Duration::from_millis(5));
+    tx.await.expect("join").expect("commits");
+    assert_eq!(value(client, "y").await.as_deref(), Some("new"));
+    let stats = model.stats();
+    assert_eq!(stats.delayed_reads, 0, "nobody waited");
+    assert_eq!(stats.staged_write_failures, 0);
+
+    // A condition that fails cancels the whole transaction: nothing is written.
+    let refused = client
+        .transact_write_items()
+        .transact_items(common::put("z", "z", &[("v", "1")]))
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    aws_sdk_dynamodb::types::ConditionCheck::builder()
+                        .table_name(TABLE)
+                        .key("PK", s("nobody"))
+                        .key("SK", s("nobody"))
+                        .condition_expression("attribute_exists(PK)")
+                        .build()
+                        .expect("check"),
+                )
+                .build(),
+        )
+        .send();
+    let refused = tokio::spawn(refused);
+    model.until_applied_and_holding(1).await;
+    model.clock().advance(HOLD);
+    let err = refused.await.expect("join").expect_err("cancelled");
+    assert_eq!(err.code(), Some("TransactionCanceledException"));
+    assert_eq!(value(client, "z").await, None, "nothing written");
+}

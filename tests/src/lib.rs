@@ -25,6 +25,8 @@ pub struct TestEnv {
     pub faults: faults::FaultInjector,
     /// Holds chosen requests of the store's client until the test releases them.
     pub gate: gate::Gate,
+    /// The concurrency model in front of the engine, when there is one.
+    pub model: Option<ddbrel_model::Model>,
     _engine: Option<Engine>,
 }
 
@@ -42,7 +44,31 @@ impl TestEnv {
         TestEnv::build(Some(hold)).await
     }
 
+    /// A fresh table with the concurrency model configured as given, on `clock` (a manual
+    /// clock for deterministic tests); the model is [`TestEnv::model`]. The gate sits in front
+    /// of the model.
+    pub async fn with_model(
+        config: ddbrel_model::ModelConfig,
+        clock: ddbrel_model::Clock,
+    ) -> TestEnv {
+        TestEnv::build_with(Some((config, clock))).await
+    }
+
     async fn build(hold: Option<std::time::Duration>) -> TestEnv {
+        let model = hold.map(|hold| {
+            let config = ddbrel_model::ModelConfig {
+                hold,
+                ..ddbrel_model::ModelConfig::default()
+            };
+            (config, ddbrel_model::Clock::scaled(1.0))
+        });
+        TestEnv::build_with(model).await
+    }
+
+    async fn build_with(
+        model: Option<(ddbrel_model::ModelConfig, ddbrel_model::Clock)>,
+    ) -> TestEnv {
+        let hold = model.as_ref().map(|(c, _)| c.hold);
         let (engine, endpoint) = match std::env::var("DDBREL_TEST_ENDPOINT") {
             Ok(endpoint) if !endpoint.is_empty() => (None, endpoint),
             _ => {
@@ -53,18 +79,12 @@ impl TestEnv {
         };
         let counter = RequestCounter::new();
         let faults = faults::FaultInjector::new();
-        let gate = match hold {
+        let model = model.map(|(config, clock)| ddbrel_model::Model::new(config, clock));
+        let gate = match &model {
             None => gate::Gate::new(),
-            Some(hold) => {
-                let config = ddbrel_model::ModelConfig {
-                    hold,
-                    ..ddbrel_model::ModelConfig::default()
-                };
-                let model = ddbrel_model::Model::new(config, ddbrel_model::Clock::scaled(1.0));
-                gate::Gate::with_inner(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
-                    model,
-                ))
-            }
+            Some(model) => gate::Gate::with_inner(
+                aws_smithy_runtime_api::client::http::SharedHttpClient::new(model.clone()),
+            ),
         };
         let config = ddbrel_runtime::store::local_config_builder(&endpoint)
             .http_client(gate.clone())
@@ -91,6 +111,7 @@ impl TestEnv {
             endpoint,
             faults,
             gate,
+            model,
             _engine: engine,
         }
     }

@@ -5,7 +5,10 @@
 //! something to the leaf it read; the cascade must re-plan and leave nothing behind.
 
 use ddbrel_runtime::integrity::FindingKind;
-use ddbrel_runtime::{DeleteOptions, Stored};
+use std::time::Duration;
+
+use ddbrel_model::{Clock, ModelConfig};
+use ddbrel_runtime::{DeleteOptions, Store, Stored};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::faults::FaultMode;
 use ddbrel_tests::invariants::{assert_ok, check};
@@ -280,4 +283,87 @@ async fn a_cascade_killed_every_few_requests_still_finishes() {
     }
     assert!(runs > 3, "the budget cut the cascade short {runs} times");
     assert_ok(&env).await;
+}
+
+/// DynamoDB's read-committed visibility, modelled (`read_committed`, items visible in reverse
+/// action order): a create under C is committing, its count on C already visible and its
+/// record not yet. The cascade fences C (C's item is applied, so free) and its Query of C's
+/// partition misses the record. C's count keeps C alive: the sweep reads again once the
+/// commit is done and deletes the new job too, where a cascade that trusted its Query would
+/// have deleted C and orphaned the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_sweep_misses_while_its_create_commits_is_still_deleted() {
+    const HOLD: Duration = Duration::from_millis(10);
+    const WINDOW: Duration = Duration::from_millis(30);
+    let config = ModelConfig {
+        hold: HOLD,
+        commit_window: Some(WINDOW),
+        read_committed: true,
+        reverse_visibility: true,
+        ..ModelConfig::default()
+    };
+    let env = TestEnv::with_model(config, Clock::manual()).await;
+    let model = env.model.clone().expect("a model");
+    // Set up around the model (its clock is frozen).
+    let setup = Store::new(env.raw.clone(), env.store.table());
+    let account = setup
+        .create(sample::account("readcommitted"))
+        .await
+        .unwrap();
+    let col = setup
+        .create_child(
+            &account,
+            JobCollection {
+                name: "c".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // The create: its conditions are checked, it holds its items, nothing is written yet.
+    let creating = {
+        let (store, col) = (env.store.clone(), col.clone());
+        tokio::spawn(async move { store.create_child(&col, job("late")).await })
+    };
+    model.until_applied_and_holding(1).await;
+    // Past the hold and the first third of the window: C's count is written and visible, the
+    // record and the job are not.
+    model.clock().advance(HOLD + WINDOW / 3);
+    model.until_held_at_most(2).await;
+
+    // The cascade of C, held at its first GetItem of C: the sweep reads C's counts only when
+    // its Query of C's partition found no record.
+    let mut held = env.gate.hold("GetItem", 1, Some(col.urn.as_str()));
+    let cascade = {
+        let (store, root) = (env.store.clone(), col.urn.as_any().clone());
+        tokio::spawn(async move { store.delete_with(&root, sweep()).await })
+    };
+    held.arrived().await;
+    // The rest of the commit: the record and the job become visible.
+    model.clock().advance(WINDOW);
+    let late = creating.await.unwrap().unwrap();
+    held.release();
+    // From here model time only has to pass for the cascade's own transactions.
+    let clock = model.clock().clone();
+    let ticking = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let ticker = {
+        let ticking = ticking.clone();
+        tokio::spawn(async move {
+            while ticking.load(std::sync::atomic::Ordering::SeqCst) {
+                clock.advance(Duration::from_millis(1));
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let report = cascade.await.unwrap().unwrap();
+    ticking.store(false, std::sync::atomic::Ordering::SeqCst);
+    ticker.await.unwrap();
+    assert_eq!(report.resource_count(), 2, "C and the late job: {report:?}");
+    assert!(setup.try_get(&late.urn).await.unwrap().is_none());
+    assert!(setup.try_get(&col.urn).await.unwrap().is_none());
+    // What is left is the account (its item and its slug's marker): no orphan.
+    assert_eq!(env.scan_all().await.len(), 2);
+    assert_ok(&env).await;
+    assert_eq!(model.stats().staged_write_failures, 0);
 }

@@ -118,7 +118,10 @@ async fn request_counts_are_at_the_floor() {
     assert_eq!(t.row("create child (depth 1)", &n, 1), 1);
     let (j, n) = c.measure(store.create_child(&col, job("j"))).await;
     let j = j.unwrap();
-    assert_eq!(t.row("create child (depth 2, parent checked only)", &n, 1), 1);
+    assert_eq!(
+        t.row("create child (depth 2, parent checked only)", &n, 1),
+        1
+    );
 
     let (got, n) = c.measure(store.get(&j.urn)).await;
     let mut got = got.unwrap();
@@ -238,8 +241,8 @@ async fn request_counts_are_at_the_floor() {
             );
             // One Query and one BatchGetItem per 98 records of the collection, one more
             // Query to see it empty, and the pages of the small-closure attempt.
-            let reads = n.get("Query").copied().unwrap_or(0)
-                + n.get("BatchGetItem").copied().unwrap_or(0);
+            let reads =
+                n.get("Query").copied().unwrap_or(0) + n.get("BatchGetItem").copied().unwrap_or(0);
             assert!(reads <= 2 * jobs.div_ceil(98) + 8, "{n:?}");
         }
         let spent = t.row(
