@@ -367,3 +367,46 @@ async fn a_record_the_sweep_misses_while_its_create_commits_is_still_deleted() {
     assert_ok(&env).await;
     assert_eq!(model.stats().staged_write_failures, 0);
 }
+
+/// A count left above its records by a contract-1 sweep (which deleted records without
+/// counting them down), on a fenced collection with no `_childCount` at all: the sweep waits
+/// out any commit window, sets the counts to zero (its condition reads the absent count as
+/// the 0 it read) and finishes. Before, the condition compared the absent count with 0, never
+/// held, and the sweep went round forever. (The timeout only turns such a hang into a failure.)
+#[tokio::test]
+async fn an_over_count_left_by_an_earlier_sweep_is_settled() {
+    let env = TestEnv::new().await;
+    let account = env
+        .store
+        .create(sample::account("overcount"))
+        .await
+        .unwrap();
+    let lab = label(&env, &account, "l").await;
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_string());
+    env.raw
+        .update_item()
+        .table_name(env.store.table())
+        .key("PK", s(lab.urn.as_str()))
+        .key("SK", s(lab.urn.as_str()))
+        .update_expression("SET #mc = :three, #del = :t")
+        .expression_attribute_names("#mc", "_memberCount")
+        .expression_attribute_names("#del", "_deleting")
+        .expression_attribute_values(
+            ":three",
+            aws_sdk_dynamodb::types::AttributeValue::N("3".into()),
+        )
+        .expression_attribute_values(":t", s("2026-11-30T00:00:00.000Z"))
+        .send()
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(
+        Duration::from_secs(120),
+        env.store.delete_urn(lab.urn.as_any()),
+    )
+    .await
+    .expect("the cascade finishes")
+    .unwrap();
+    assert_eq!(report.resource_count(), 1, "{report:?}");
+    assert!(env.store.try_get(&lab.urn).await.unwrap().is_none());
+    assert_ok(&env).await;
+}

@@ -152,6 +152,10 @@ impl Sweep<'_> {
                     if self.settle(node).await? {
                         return Ok(deleted);
                     }
+                    idle += 1;
+                    if idle >= MAX_IDLE_ROUNDS {
+                        return Err(self.stalled(node));
+                    }
                     continue;
                 }
                 self.tick(head.children.len() + head.members.len(), 0);
@@ -270,12 +274,24 @@ impl Sweep<'_> {
             .name("#cc", attr::CHILD_COUNT)
             .name("#mc", attr::MEMBER_COUNT)
             .value(":zero", n(0));
-        let same = Expr::new("attribute_exists(#del) AND #cc2 = :cc AND #mc2 = :mc")
-            .name("#del", attr::DELETING)
-            .name("#cc2", attr::CHILD_COUNT)
-            .name("#mc2", attr::MEMBER_COUNT)
-            .value(":cc", n(meta.child_count))
-            .value(":mc", n(meta.member_count));
+        // Each count as read; a count read as 0 may be absent.
+        let as_read = |ph: &str, v: &str, count: u64| {
+            if count == 0 {
+                format!("(attribute_not_exists({ph}) OR {ph} = {v})")
+            } else {
+                format!("{ph} = {v}")
+            }
+        };
+        let same = Expr::new(format!(
+            "attribute_exists(#del) AND {} AND {}",
+            as_read("#cc2", ":cc", meta.child_count),
+            as_read("#mc2", ":mc", meta.member_count)
+        ))
+        .name("#del", attr::DELETING)
+        .name("#cc2", attr::CHILD_COUNT)
+        .name("#mc2", attr::MEMBER_COUNT)
+        .value(":cc", n(meta.child_count))
+        .value(":mc", n(meta.member_count));
         let write = Write::update(node.as_str(), node.as_str(), zero).when(same);
         Ok(matches!(write.send(self.store).await?, Sent::Applied(_)))
     }
