@@ -29,6 +29,40 @@ pub fn account(slug_hint: &str) -> Account {
     }
 }
 
+/// A job collection named `name` under `account`.
+pub async fn collection(
+    store: &Store,
+    account: &Stored<Account>,
+    name: &str,
+) -> ddbrel_runtime::Result<Stored<JobCollection>> {
+    store
+        .create_child(
+            account,
+            JobCollection {
+                name: name.into(),
+                description: None,
+            },
+        )
+        .await
+}
+
+/// A label named `name` under `account`.
+pub async fn label(
+    store: &Store,
+    account: &Stored<Account>,
+    name: &str,
+) -> ddbrel_runtime::Result<Stored<Label>> {
+    store
+        .create_child(
+            account,
+            Label {
+                name: name.into(),
+                color: "#336699".into(),
+            },
+        )
+        .await
+}
+
 /// A job named `name`.
 pub fn job(name: &str) -> Job {
     Job {

@@ -15,29 +15,11 @@ use ddbrel_tests::sample::{self, job};
 use entities::{Account, Job, JobCollection, Label};
 
 async fn collection(env: &TestEnv, account: &Stored<Account>, name: &str) -> Stored<JobCollection> {
-    env.store
-        .create_child(
-            account,
-            JobCollection {
-                name: name.into(),
-                description: None,
-            },
-        )
-        .await
-        .unwrap()
+    sample::collection(&env.store, account, name).await.unwrap()
 }
 
 async fn label(env: &TestEnv, account: &Stored<Account>, name: &str) -> Stored<Label> {
-    env.store
-        .create_child(
-            account,
-            Label {
-                name: name.into(),
-                color: "#336699".into(),
-            },
-        )
-        .await
-        .unwrap()
+    sample::label(&env.store, account, name).await.unwrap()
 }
 
 /// Defect 2, children: the delete read the collection (one child, A) and queried its
