@@ -36,22 +36,40 @@ pub struct ModelConfig {
     pub throughput: Option<Throughput>,
 }
 
-/// Per-partition throughput, as token buckets refilled in model time: one for writes and one
-/// for reads per partition key value (table and `PK` value). A request whose partition's
-/// bucket holds fewer units than it costs is refused before reaching the engine
-/// (`ProvisionedThroughputExceededException`; in a transaction, `TransactionCanceledException`
-/// with `ThrottlingError` at the actions whose partition is short). Costs: a write 1 WCU per
-/// KB (1,024 bytes) written, rounded up (estimated from the request:
-/// [`shape::write_size`]), twice that in a TransactWriteItems (a ConditionCheck counts as a
-/// write of its key); a read 1 RCU per item read strongly consistently and 0.5 eventually
-/// consistently, as though every item were at most 4 KB (the request does not carry the size
-/// of what it reads), a Query 1 (or 0.5) RCU.
+/// Throughput limits, as token buckets refilled in model time, one for writes and one for
+/// reads per meter: per partition key value of the table (table and `PK` value), per item,
+/// and per partition key value of each global secondary index (learned from the table's
+/// CreateTable). A request that any of its buckets cannot afford is refused before reaching
+/// the engine (`ProvisionedThroughputExceededException`; in a transaction,
+/// `TransactionCanceledException` with `ThrottlingError` at the actions that are short); a
+/// write whose index writes an index partition cannot afford is refused the same way, as
+/// DynamoDB throttles the base-table writes of an index that cannot keep up.
+///
+/// Costs: a write 1 WCU per KB (1,024 bytes) written, rounded up (estimated from the request:
+/// [`crate::shape::write_size`]), twice that in a TransactWriteItems (a ConditionCheck counts
+/// as a write of its key); its index writes 1 WCU per KB of each index entry written or
+/// deleted ([`crate::index`]), not doubled (an index is updated after the transaction, outside
+/// it); a read 1 RCU per item read strongly consistently and 0.5 eventually consistently, as
+/// though every item were at most 4 KB (the request does not carry the size of what it reads),
+/// a Query 1 (or 0.5) RCU, an index Query 0.5, a TransactGetItems 2 per item.
+///
+/// A partition bucket models a partition before DynamoDB splits it for heat; with the
+/// partition rates infinite, the table's partitions are modelled as split as far as they go,
+/// and only the item and index limits remain.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Throughput {
     /// Write capacity units per second per partition. DynamoDB: 1,000.
     pub write_units_per_s: f64,
     /// Read capacity units per second per partition. DynamoDB: 3,000.
     pub read_units_per_s: f64,
+    /// Write capacity units per second per item. DynamoDB: 1,000.
+    pub item_write_units_per_s: f64,
+    /// Read capacity units per second per item. DynamoDB: 3,000.
+    pub item_read_units_per_s: f64,
+    /// Write capacity units per second per index partition key value. DynamoDB: 1,000.
+    pub index_write_units_per_s: f64,
+    /// Read capacity units per second per index partition key value. DynamoDB: 3,000.
+    pub index_read_units_per_s: f64,
     /// How much unused capacity a bucket keeps: a bucket holds at most this long's worth of
     /// units, and starts full. Default 1 s.
     pub burst: Duration,
@@ -62,6 +80,10 @@ impl Default for Throughput {
         Throughput {
             write_units_per_s: 1000.0,
             read_units_per_s: 3000.0,
+            item_write_units_per_s: 1000.0,
+            item_read_units_per_s: 3000.0,
+            index_write_units_per_s: 1000.0,
+            index_read_units_per_s: 3000.0,
             burst: Duration::from_secs(1),
         }
     }
@@ -107,14 +129,17 @@ pub struct Stats {
     pub throttled: u64,
     /// TransactWriteItems refused with a `ThrottlingError` cancellation.
     pub transaction_throttles: u64,
+    /// TransactGetItems refused with a `TransactionConflict` cancellation (an item it reads is
+    /// held by a TransactWriteItems).
+    pub read_transaction_conflicts: u64,
     /// Single writes of a read-committed commit ([`ModelConfig::read_committed`]) the engine
     /// refused (a model defect if ever not 0: their conditions were checked already).
     pub staged_write_failures: u64,
 }
 
 impl Stats {
-    /// Every conflict refusal: transactions and single writes.
+    /// Every conflict refusal: write transactions, single writes and read transactions.
     pub fn conflicts(&self) -> u64 {
-        self.transaction_conflicts + self.single_write_conflicts
+        self.transaction_conflicts + self.single_write_conflicts + self.read_transaction_conflicts
     }
 }

@@ -11,8 +11,11 @@
 //!   does its response go back to the client. Another transaction touching a held item is
 //!   refused before reaching the engine with `TransactionCanceledException`, reason
 //!   `TransactionConflict` at the conflicting actions and `None` elsewhere; a PutItem,
-//!   UpdateItem or DeleteItem on a held item gets `TransactionConflictException`. Reads are
-//!   never held up. The error responses are DynamoDB's ([`reply`]).
+//!   UpdateItem or DeleteItem on a held item gets `TransactionConflictException`. A
+//!   TransactGetItems is cancelled the same way at an item a transaction holds or a single
+//!   write in flight is writing ("a conflicting operation is in the process of updating an
+//!   item to be read"), and no write conflicts with it. Other reads are never held up. The
+//!   error responses are DynamoDB's ([`reply`]).
 //! - **Idempotency tokens.** A TransactWriteItems repeating a ClientRequestToken whose first
 //!   request succeeded less than [`ModelConfig::idempotency_window`] ago gets the first
 //!   response again without reaching the engine if the request is the same, and
@@ -32,7 +35,8 @@
 //!   read sees the old values during the hold and DynamoDB's read-committed partial state
 //!   (some items new, others old) in the window, without waiting. Scans, index Queries,
 //!   TransactGetItems and Queries whose key condition the model cannot read are never
-//!   delayed; a transaction the engine refuses has no commit phase.
+//!   delayed (a TransactGetItems is refused instead, as above); a transaction the engine
+//!   refuses has no commit phase.
 //! - **Model time** ([`Clock`]): wall time × a scale, so that hold times of DynamoDB's order
 //!   (10 ms) can be modelled while the single-threaded engine's own latency shrinks to almost
 //!   nothing in model time; or a manual clock a test freezes and steps, for deterministic tests.
@@ -50,15 +54,19 @@
 //! (With ddbrel: `ddbrel_runtime::store::local_config_builder(endpoint).http_client(model.clone())`.)
 //!
 //! - **Throughput** (off by default; [`ModelConfig::throughput`], [`Throughput`]): token
-//!   buckets per partition key value for writes (DynamoDB: 1,000 WCU/s) and reads (3,000
-//!   RCU/s), refilled in model time; a request its partition cannot afford is refused as
-//!   DynamoDB refuses it. Item sizes are estimated from the requests.
+//!   buckets refilled in model time, for writes (DynamoDB: 1,000 WCU/s) and reads (3,000
+//!   RCU/s), per partition key value of the table, per item, and per partition key value of
+//!   each global secondary index ([`index`]: learned from the table's CreateTable; a write's
+//!   index writes follow from what it writes and the entries the model saw the item given). A
+//!   request a bucket cannot afford is refused as DynamoDB refuses it, and a write whose index
+//!   writes an index partition cannot afford is refused as DynamoDB throttles the writes that
+//!   feed an index that cannot keep up. Item sizes are estimated from the requests.
+//!   [`Model::hottest_meters`] names the buckets that refused most.
 //!
-//! Not modelled (yet): GSI partitions (their throughput, and the base-table writes a GSI that
-//! cannot keep up throttles), per-item limits, TransactGetItems (its conflicts, and its reads'
-//! throughput), the sizes of the items a read returns, BatchWriteItem (passed through, not
-//! charged, its items never conflict), and BatchGetItem's UnprocessedKeys (a batch over a
-//! partition's throughput is refused whole).
+//! Not modelled (yet): local secondary indexes, indexes added by UpdateTable, the sizes of the
+//! items a read returns, BatchWriteItem (passed through, not charged, its items never
+//! conflict, though a TransactGetItems would conflict with one in flight), and BatchGetItem's
+//! UnprocessedKeys (a batch over a bucket is refused whole).
 
 #![warn(missing_docs)]
 
@@ -66,8 +74,11 @@ pub mod clock;
 mod config;
 mod connector;
 mod hold;
+pub mod index;
 pub mod reply;
+mod requests;
 pub mod shape;
+mod size;
 pub mod staged;
 mod throughput;
 mod transaction;
@@ -83,12 +94,14 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use hold::WaitingRead;
-use throughput::{Bucket, Kind, write_units};
+use throughput::{Bucket, Kind};
 
 pub use clock::Clock;
 pub use config::{ModelConfig, Stats, Throughput};
 pub use connector::operation_of;
+pub use index::{IndexDef, IndexPartition, Projection};
 pub use shape::{ItemKey, Partition, Shape};
+pub use throughput::Meter;
 
 /// The concurrency model: an [`HttpClient`] for the SDK config (`.http_client(model.clone())`)
 /// that wraps the SDK's default HTTP client. Clones share the same state.
@@ -116,8 +129,16 @@ struct State {
     held: HashMap<ItemKey, u64>,
     /// Held items per partition (kept with a commit window only, for Queries).
     held_partitions: HashMap<Partition, usize>,
-    /// Token buckets per partition (with [`ModelConfig::throughput`]).
-    buckets: HashMap<(Partition, Kind), Bucket>,
+    /// Items single writes in flight write (admitted, not yet answered), and how many each.
+    writing: HashMap<ItemKey, usize>,
+    /// Token buckets per meter (with [`ModelConfig::throughput`]).
+    buckets: HashMap<(Meter, Kind), Bucket>,
+    /// Refusals for want of throughput, per meter short.
+    throttles_by_meter: HashMap<Meter, u64>,
+    /// Each table's global secondary indexes, learned from its CreateTable.
+    indexes: HashMap<String, Vec<IndexDef>>,
+    /// Each item's index entries, as the writes passed on left them (with throughput only).
+    entries: HashMap<ItemKey, Vec<index::Entry>>,
     tokens: HashMap<String, Token>,
     next_tx: u64,
     stats: Stats,
@@ -198,6 +219,7 @@ impl Model {
         let mut state = self.shared.lock();
         state.stats = Stats::default();
         state.conflicts_by_key.clear();
+        state.throttles_by_meter.clear();
     }
 
     /// The `n` items with the most conflict refusals (transaction actions and single writes
@@ -214,6 +236,32 @@ impl Model {
             .take(n)
             .map(|(k, v)| (k.to_string(), v))
             .collect()
+    }
+
+    /// The `n` meters (table partitions, items, index partitions) with the most refusals for
+    /// want of throughput, most first, as text (`partition t/v`, `item t/k`, `index t/i/v`)
+    /// and count.
+    pub fn hottest_meters(&self, n: usize) -> Vec<(String, u64)> {
+        let state = self.shared.lock();
+        let mut all: Vec<(&Meter, u64)> = state
+            .throttles_by_meter
+            .iter()
+            .map(|(k, v)| (k, *v))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        all.into_iter()
+            .take(n)
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    /// Declares a global secondary index of `table` (for a table whose CreateTable did not
+    /// pass through the model; the model learns the others by itself).
+    pub fn add_index(&self, table: &str, index: IndexDef) {
+        let mut state = self.shared.lock();
+        let indexes = state.indexes.entry(table.to_string()).or_default();
+        indexes.retain(|i| i.name != index.name);
+        indexes.push(index);
     }
 
     /// Items held by transactions right now.
@@ -294,41 +342,33 @@ impl Shared {
         self.lock().stats.requests += 1;
         match shape {
             Shape::Other => self.forward(request, &inner).await,
-            Shape::SingleWrite { item, write, .. } => {
-                {
-                    let mut state = self.lock();
-                    if state.held.contains_key(&item) {
-                        state.stats.single_write_conflicts += 1;
-                        *state.conflicts_by_key.entry(item).or_default() += 1;
-                        return Ok(reply::single_write_conflict());
-                    }
-                    let costs: Vec<(Partition, f64)> = write
-                        .into_iter()
-                        .map(|(p, size)| (p, write_units(size)))
-                        .collect();
-                    if !self.take(&mut state, Kind::Write, &costs).is_empty() {
-                        state.stats.throttled += 1;
-                        return Ok(reply::throughput_exceeded());
-                    }
-                }
-                self.forward(request, &inner).await
+            Shape::SingleWrite {
+                item,
+                write,
+                operation,
+                request: body,
+            } => {
+                self.single_write(request, &inner, item, write, &operation, &body)
+                    .await
             }
-            Shape::Read { reads, .. } => {
-                if self.config.commit_window.is_some() && !self.config.read_committed {
-                    self.until_visible(&reads).await;
+            Shape::Read { reads, .. } => self.read(request, &inner, reads).await,
+            Shape::TransactGet { items, reads } => {
+                self.transact_get(request, &inner, items, reads).await
+            }
+            Shape::IndexQuery {
+                table,
+                index,
+                request: body,
+            } => {
+                self.index_query(request, &inner, &table, &index, &body)
+                    .await
+            }
+            Shape::CreateTable { table, indexes } => {
+                let response = self.forward(request, &inner).await?;
+                if response.status().is_success() {
+                    self.lock().indexes.insert(table, indexes);
                 }
-                {
-                    let mut state = self.lock();
-                    let costs: Vec<(Partition, f64)> = reads
-                        .into_iter()
-                        .map(|r| (r.partition, if r.consistent { 1.0 } else { 0.5 }))
-                        .collect();
-                    if !self.take(&mut state, Kind::Read, &costs).is_empty() {
-                        state.stats.throttled += 1;
-                        return Ok(reply::throughput_exceeded());
-                    }
-                }
-                self.forward(request, &inner).await
+                Ok(response)
             }
             Shape::Transaction {
                 items,

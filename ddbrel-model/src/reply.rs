@@ -70,6 +70,16 @@ pub fn throughput_exceeded() -> HttpResponse {
     )
 }
 
+/// `ProvisionedThroughputExceededException`: a single write whose index writes are over an
+/// index partition's throughput (DynamoDB throttles the base-table writes that feed an index
+/// that cannot keep up).
+pub fn index_throughput_exceeded() -> HttpResponse {
+    error(
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API",
+    )
+}
+
 /// `TransactionCanceledException`: the actions at `at` cancelled with `code` and `message`,
 /// the others `None`.
 fn cancelled(actions: usize, at: &[usize], code: &'static str, message: &str) -> HttpResponse {

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub use crate::size::{map_size, value_size, write_size};
+
 /// One item of one table: the table name and the item's key attributes, canonically encoded
 /// (attribute names sorted, values as DynamoDB JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,6 +123,8 @@ pub enum Shape {
     SingleWrite {
         /// The operation.
         operation: String,
+        /// The whole request, parsed (read again for the index writes it implies).
+        request: Value,
         /// The item written.
         item: ItemKey,
         /// The item's partition and the bytes written, estimated from the request
@@ -135,8 +139,32 @@ pub enum Shape {
         /// One entry per item read (per partition, for a Query).
         reads: Vec<Read>,
     },
-    /// Anything else (scans, index queries, batch writes, table operations): passed through
-    /// untouched.
+    /// A TransactGetItems: the item of each action, in order (`None` for an action the model
+    /// could not read), and the same as reads.
+    TransactGet {
+        /// One entry per action, in the request's order.
+        items: Vec<Option<ItemKey>>,
+        /// The reads, one per item the model could read.
+        reads: Vec<Read>,
+    },
+    /// A Query of a secondary index; which index partition it reads depends on the index's
+    /// key schema, which the model learns from CreateTable ([`crate::index`]).
+    IndexQuery {
+        /// The table.
+        table: String,
+        /// The index.
+        index: String,
+        /// The whole request, parsed.
+        request: Value,
+    },
+    /// A CreateTable, with the table's global secondary indexes.
+    CreateTable {
+        /// The table.
+        table: String,
+        /// Its global secondary indexes.
+        indexes: Vec<crate::index::IndexDef>,
+    },
+    /// Anything else (scans, batch writes, other table operations): passed through untouched.
     Other,
 }
 
@@ -146,59 +174,8 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
         return Shape::Other;
     };
     match operation {
-        "TransactWriteItems" => {
-            let items = value
-                .get("TransactItems")
-                .and_then(Value::as_array)
-                .map(|actions| {
-                    actions
-                        .iter()
-                        .map(|a| action_item(a, key_attributes))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let writes = value
-                .get("TransactItems")
-                .and_then(Value::as_array)
-                .map(|actions| {
-                    actions
-                        .iter()
-                        .map(|a| action_write(a, key_attributes))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let token = value
-                .get("ClientRequestToken")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            Shape::Transaction {
-                items,
-                token,
-                body: value,
-                writes,
-            }
-        }
-        "PutItem" | "UpdateItem" | "DeleteItem" => {
-            let table = value.get("TableName").and_then(Value::as_str);
-            let map = if operation == "PutItem" {
-                value.get("Item")
-            } else {
-                value.get("Key")
-            };
-            match (table, map) {
-                (Some(table), Some(map)) => match ItemKey::from_map(table, map, key_attributes) {
-                    Some(item) => Shape::SingleWrite {
-                        operation: operation.to_string(),
-                        item,
-                        write: key_attributes.first().and_then(|pk| {
-                            Some((Partition::of_map(table, map, pk)?, write_size(&value)))
-                        }),
-                    },
-                    None => Shape::Other,
-                },
-                _ => Shape::Other,
-            }
-        }
+        "TransactWriteItems" => transaction(value, key_attributes),
+        "PutItem" | "UpdateItem" | "DeleteItem" => single_write(operation, value, key_attributes),
         "GetItem" => {
             let table = value.get("TableName").and_then(Value::as_str);
             let key = value.get("Key");
@@ -213,22 +190,27 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
                 _ => Shape::Other,
             }
         }
-        "BatchGetItem" => {
-            let mut reads = Vec::new();
-            if let Some(tables) = value.get("RequestItems").and_then(Value::as_object) {
-                for (table, request) in tables {
-                    let consistent = consistent_read(request);
-                    for key in request
-                        .get("Keys")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        reads.extend(read_of(table, key, consistent, key_attributes));
-                    }
-                }
+        "BatchGetItem" => batch_get(&value, key_attributes),
+        "TransactGetItems" => transact_get(&value, key_attributes),
+        "CreateTable" => match value.get("TableName").and_then(Value::as_str) {
+            Some(table) => Shape::CreateTable {
+                table: table.to_string(),
+                indexes: crate::index::table_indexes(&value),
+            },
+            None => Shape::Other,
+        },
+        "Query" if value.get("IndexName").is_some() => {
+            match (
+                value.get("TableName").and_then(Value::as_str),
+                value.get("IndexName").and_then(Value::as_str),
+            ) {
+                (Some(table), Some(index)) => Shape::IndexQuery {
+                    table: table.to_string(),
+                    index: index.to_string(),
+                    request: value.clone(),
+                },
+                _ => Shape::Other,
             }
-            read_shape(operation, reads)
         }
         "Query" => match query_partition(&value, key_attributes) {
             Some(partition) => read_shape(
@@ -243,6 +225,94 @@ pub fn shape(operation: &str, body: &[u8], key_attributes: &[String]) -> Shape {
         },
         _ => Shape::Other,
     }
+}
+
+fn transaction(value: Value, key_attributes: &[String]) -> Shape {
+    let actions = value.get("TransactItems").and_then(Value::as_array);
+    let items = actions
+        .map(|a| a.iter().map(|a| action_item(a, key_attributes)).collect())
+        .unwrap_or_default();
+    let writes = actions
+        .map(|a| a.iter().map(|a| action_write(a, key_attributes)).collect())
+        .unwrap_or_default();
+    let token = value
+        .get("ClientRequestToken")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Shape::Transaction {
+        items,
+        token,
+        body: value,
+        writes,
+    }
+}
+
+fn single_write(operation: &str, value: Value, key_attributes: &[String]) -> Shape {
+    let table = value.get("TableName").and_then(Value::as_str);
+    let map = if operation == "PutItem" {
+        value.get("Item")
+    } else {
+        value.get("Key")
+    };
+    let (Some(table), Some(map)) = (table, map) else {
+        return Shape::Other;
+    };
+    let Some(item) = ItemKey::from_map(table, map, key_attributes) else {
+        return Shape::Other;
+    };
+    let write = key_attributes
+        .first()
+        .and_then(|pk| Some((Partition::of_map(table, map, pk)?, write_size(&value))));
+    Shape::SingleWrite {
+        operation: operation.to_string(),
+        item,
+        write,
+        request: value,
+    }
+}
+
+fn batch_get(value: &Value, key_attributes: &[String]) -> Shape {
+    let mut reads = Vec::new();
+    if let Some(tables) = value.get("RequestItems").and_then(Value::as_object) {
+        for (table, request) in tables {
+            let consistent = consistent_read(request);
+            for key in request
+                .get("Keys")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                reads.extend(read_of(table, key, consistent, key_attributes));
+            }
+        }
+    }
+    read_shape("BatchGetItem", reads)
+}
+
+fn transact_get(value: &Value, key_attributes: &[String]) -> Shape {
+    let gets: Vec<Option<(&str, &Value)>> = value
+        .get("TransactItems")
+        .and_then(Value::as_array)
+        .map(|actions| {
+            actions
+                .iter()
+                .map(|a| {
+                    let get = a.get("Get")?;
+                    Some((get.get("TableName")?.as_str()?, get.get("Key")?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let items = gets
+        .iter()
+        .map(|g| g.and_then(|(t, k)| ItemKey::from_map(t, k, key_attributes)))
+        .collect();
+    let reads = gets
+        .iter()
+        .flatten()
+        .filter_map(|(t, k)| read_of(t, k, true, key_attributes))
+        .collect();
+    Shape::TransactGet { items, reads }
 }
 
 fn read_shape(operation: &str, reads: Vec<Read>) -> Shape {
@@ -281,7 +351,18 @@ fn query_partition(query: &Value, key_attributes: &[String]) -> Option<Partition
         return None;
     }
     let table = query.get("TableName")?.as_str()?;
-    let partition_key = key_attributes.first()?;
+    let value = key_condition_value(query, key_attributes.first()?)?;
+    Some(Partition {
+        table: table.to_string(),
+        value,
+    })
+}
+
+/// The value a Query's key condition gives `attribute` (`attribute = :v`, either side, names
+/// through `ExpressionAttributeNames`), as canonical DynamoDB JSON. `None` when the key
+/// condition does not name it in an equality the model can read.
+pub fn key_condition_value(query: &Value, attribute: &str) -> Option<String> {
+    let partition_key = attribute;
     let condition = query.get("KeyConditionExpression")?.as_str()?;
     let names = query.get("ExpressionAttributeNames");
     let values = query.get("ExpressionAttributeValues")?;
@@ -317,13 +398,10 @@ fn query_partition(query: &Value, key_attributes: &[String]) -> Option<Partition
         } else {
             (right, left)
         };
-        if resolve_name(name).as_deref() == Some(partition_key.as_str()) {
+        if resolve_name(name).as_deref() == Some(partition_key) {
             let value = values.get(placeholder)?;
-            return Some(Partition {
-                table: table.to_string(),
-                // Serializing a JSON value cannot fail.
-                value: serde_json::to_string(value).unwrap_or_default(),
-            });
+            // Serializing a JSON value cannot fail.
+            return Some(serde_json::to_string(value).unwrap_or_default());
         }
     }
     None
@@ -345,65 +423,6 @@ fn action_write(action: &Value, key_attributes: &[String]) -> Option<(Partition,
         }
     }
     None
-}
-
-/// The bytes a write request (or transaction action) writes, estimated from the request as
-/// DynamoDB sizes items (attribute names plus values): a Put's `Item`; for an Update, its
-/// `Key` plus its `ExpressionAttributeValues` (the request does not carry the rest of the
-/// item, which DynamoDB would also count); for a Delete or ConditionCheck, its `Key`.
-pub fn write_size(request: &Value) -> usize {
-    match request.get("Item") {
-        Some(item) => map_size(item),
-        None => {
-            request.get("Key").map(map_size).unwrap_or(0)
-                + request
-                    .get("ExpressionAttributeValues")
-                    .and_then(Value::as_object)
-                    .map(|o| o.values().map(value_size).sum())
-                    .unwrap_or(0)
-        }
-    }
-}
-
-/// The size of an item (a map of attribute names to DynamoDB JSON values), as DynamoDB counts
-/// it: names' and values' bytes.
-pub fn map_size(map: &Value) -> usize {
-    map.as_object()
-        .map(|o| o.iter().map(|(k, v)| k.len() + value_size(v)).sum())
-        .unwrap_or(0)
-}
-
-/// The size of one DynamoDB JSON value: strings their UTF-8 bytes, numbers their digits,
-/// binaries their decoded bytes, booleans and nulls 1 byte, lists and maps 3 bytes plus 1 per
-/// element plus the elements.
-pub fn value_size(value: &Value) -> usize {
-    let Some((kind, v)) = value.as_object().and_then(|o| o.iter().next()) else {
-        return 0;
-    };
-    let text = |v: &Value| v.as_str().map(str::len).unwrap_or(0);
-    let binary = |v: &Value| text(v) * 3 / 4;
-    let set = |v: &Value, f: &dyn Fn(&Value) -> usize| {
-        v.as_array().map(|a| a.iter().map(f).sum()).unwrap_or(0)
-    };
-    match kind.as_str() {
-        "S" | "N" => text(v),
-        "B" => binary(v),
-        "SS" | "NS" => set(v, &text),
-        "BS" => set(v, &binary),
-        "L" => {
-            3 + v
-                .as_array()
-                .map(|a| a.iter().map(|e| 1 + value_size(e)).sum())
-                .unwrap_or(0)
-        }
-        "M" => {
-            3 + v
-                .as_object()
-                .map(|o| o.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum())
-                .unwrap_or(0)
-        }
-        _ => 1,
-    }
 }
 
 /// The item one TransactWriteItems action touches.
@@ -492,6 +511,9 @@ mod tests {
         assert!(reads[0].consistent && reads[0].item.is_none());
         let index = br#"{"TableName":"t","IndexName":"g","KeyConditionExpression":"PK = :v",
             "ExpressionAttributeValues":{":v":{"S":"a"}}}"#;
-        assert_eq!(shape("Query", index, &keys()), Shape::Other);
+        assert!(matches!(
+            shape("Query", index, &keys()),
+            Shape::IndexQuery { ref index, .. } if index == "g"
+        ));
     }
 }

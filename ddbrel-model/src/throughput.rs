@@ -1,8 +1,11 @@
-//! Throughput: token buckets refilled in model time.
+//! Throughput: token buckets refilled in model time, one per meter (a table partition, an
+//! item, an index partition) and kind (read, write).
 
+use std::fmt;
 use std::time::Duration;
 
-use crate::{Partition, Shared, State};
+use crate::index::IndexPartition;
+use crate::{ItemKey, Partition, Shared, State, Throughput};
 
 /// A token bucket, refilled in model time.
 #[derive(Debug)]
@@ -17,41 +20,82 @@ pub(crate) enum Kind {
     Write,
 }
 
+/// What a bucket meters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Meter {
+    /// A partition key value of the table.
+    Partition(Partition),
+    /// One item.
+    Item(ItemKey),
+    /// A partition key value of a global secondary index.
+    Index(IndexPartition),
+}
+
+impl fmt::Display for Meter {
+    /// `partition table/value`, `item table/key`, `index table/index/value`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Meter::Partition(p) => {
+                let text = serde_json::from_str::<serde_json::Value>(&p.value)
+                    .ok()
+                    .and_then(|v| {
+                        v.as_object()
+                            .and_then(|o| o.values().next())
+                            .and_then(|s| s.as_str().map(str::to_string))
+                    })
+                    .unwrap_or_else(|| p.value.clone());
+                write!(f, "partition {}/{}", p.table, text)
+            }
+            Meter::Item(k) => write!(f, "item {k}"),
+            Meter::Index(p) => write!(f, "index {p}"),
+        }
+    }
+}
+
+impl Meter {
+    /// The meter's refill rate (units per second) for `kind`.
+    fn rate(&self, limits: &Throughput, kind: Kind) -> f64 {
+        match (self, kind) {
+            (Meter::Partition(_), Kind::Read) => limits.read_units_per_s,
+            (Meter::Partition(_), Kind::Write) => limits.write_units_per_s,
+            (Meter::Item(_), Kind::Read) => limits.item_read_units_per_s,
+            (Meter::Item(_), Kind::Write) => limits.item_write_units_per_s,
+            (Meter::Index(_), Kind::Read) => limits.index_read_units_per_s,
+            (Meter::Index(_), Kind::Write) => limits.index_write_units_per_s,
+        }
+    }
+}
+
 /// Write capacity units for `size` bytes: 1 per KB, rounded up, at least 1.
 pub(crate) fn write_units(size: usize) -> f64 {
     size.div_ceil(1024).max(1) as f64
 }
 
 impl Shared {
-    /// Takes `costs` (units per partition, summed where a partition repeats) from the `kind`
-    /// buckets if every one of them holds enough, and returns the partitions that do not
-    /// (taking nothing then). Takes nothing and returns nothing without
-    /// [`ModelConfig::throughput`].
-    pub(crate) fn take(
-        &self,
-        state: &mut State,
-        kind: Kind,
-        costs: &[(Partition, f64)],
-    ) -> Vec<Partition> {
+    /// Takes `costs` (units per meter, summed where a meter repeats) from the `kind` buckets
+    /// if every one of them holds enough, and returns the meters that do not (taking nothing
+    /// then, and counting the refusal against each). Takes nothing and returns nothing
+    /// without [`crate::ModelConfig::throughput`].
+    pub(crate) fn take(&self, state: &mut State, kind: Kind, costs: &[(Meter, f64)]) -> Vec<Meter> {
         let Some(limits) = &self.config.throughput else {
             return Vec::new();
         };
-        let rate = match kind {
-            Kind::Read => limits.read_units_per_s,
-            Kind::Write => limits.write_units_per_s,
-        };
-        let capacity = rate * limits.burst.as_secs_f64();
         let now = self.clock.now();
-        let mut total: Vec<(Partition, f64)> = Vec::new();
-        for (p, c) in costs {
-            match total.iter_mut().find(|(q, _)| q == p) {
+        let mut total: Vec<(Meter, f64)> = Vec::new();
+        for (m, c) in costs {
+            match total.iter_mut().find(|(q, _)| q == m) {
                 Some((_, t)) => *t += c,
-                None => total.push((p.clone(), *c)),
+                None => total.push((m.clone(), *c)),
             }
         }
         let mut short = Vec::new();
-        for (p, cost) in &total {
-            let bucket = state.buckets.entry((p.clone(), kind)).or_insert(Bucket {
+        for (m, cost) in &total {
+            let rate = m.rate(limits, kind);
+            if rate.is_infinite() {
+                continue;
+            }
+            let capacity = rate * limits.burst.as_secs_f64();
+            let bucket = state.buckets.entry((m.clone(), kind)).or_insert(Bucket {
                 units: capacity,
                 at: now,
             });
@@ -60,14 +104,18 @@ impl Shared {
             bucket.at = bucket.at.max(now);
             // A small tolerance for the float arithmetic of the refill.
             if bucket.units + 1e-9 < *cost {
-                short.push(p.clone());
+                short.push(m.clone());
             }
         }
         if short.is_empty() {
-            for (p, cost) in &total {
-                if let Some(b) = state.buckets.get_mut(&(p.clone(), kind)) {
+            for (m, cost) in &total {
+                if let Some(b) = state.buckets.get_mut(&(m.clone(), kind)) {
                     b.units -= cost;
                 }
+            }
+        } else {
+            for m in &short {
+                *state.throttles_by_meter.entry(m.clone()).or_default() += 1;
             }
         }
         short

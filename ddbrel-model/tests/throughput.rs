@@ -23,6 +23,7 @@ async fn env() -> Env {
             write_units_per_s: WCU,
             read_units_per_s: RCU,
             burst: Duration::from_secs(1),
+            ..Throughput::default()
         }),
         ..ModelConfig::default()
     })
@@ -185,4 +186,197 @@ fn off_by_default() {
     assert_eq!(ModelConfig::default().throughput, None);
     assert_eq!(Throughput::default().write_units_per_s, 1000.0);
     assert_eq!(Throughput::default().read_units_per_s, 3000.0);
+}
+
+/// A model whose only limits are the ones given (the others infinite).
+async fn env_limited(limits: Throughput) -> Env {
+    common::env(ModelConfig {
+        hold: Duration::ZERO,
+        throughput: Some(limits),
+        ..ModelConfig::default()
+    })
+    .await
+}
+
+const UNLIMITED: Throughput = Throughput {
+    write_units_per_s: f64::INFINITY,
+    read_units_per_s: f64::INFINITY,
+    item_write_units_per_s: f64::INFINITY,
+    item_read_units_per_s: f64::INFINITY,
+    index_write_units_per_s: f64::INFINITY,
+    index_read_units_per_s: f64::INFINITY,
+    burst: Duration::from_secs(1),
+};
+
+/// The account index's partition key (ddbrel's table, created through the model).
+const ACCOUNT: &str = "_accountUrn";
+
+impl Env {
+    async fn put_in_account(
+        &self,
+        pk: &str,
+        account: Option<&str>,
+        bytes: usize,
+    ) -> Result<(), String> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(TABLE)
+            .item("PK", s(pk))
+            .item("SK", s(pk))
+            .item("v", s(&"x".repeat(bytes)));
+        if let Some(a) = account {
+            put = put.item(ACCOUNT, s(a));
+        }
+        put.send().await.map(|_| ()).map_err(|e| {
+            format!(
+                "{}: {}",
+                e.code().unwrap_or("no code"),
+                e.message().unwrap_or("")
+            )
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_bucket_limits_one_item_of_a_split_partition() {
+    // Partitions split as far as they go: only the items' own limits remain.
+    let env = env_limited(Throughput {
+        item_write_units_per_s: WCU,
+        ..UNLIMITED
+    })
+    .await;
+    for i in 0..2 {
+        env.put("p", "a", 4000)
+            .await
+            .unwrap_or_else(|e| panic!("put {i}: {e}"));
+    }
+    // 8 of 10 WCU spent on item a: a 4 KB write of it is refused, of its neighbour not.
+    assert_eq!(env.put("p", "a", 4000).await, Err(EXCEEDED.to_string()));
+    env.put("p", "b", 4000)
+        .await
+        .expect("another item of the partition");
+    env.put("p", "a", 1000).await.expect("1 WCU is left on a");
+    assert_eq!(
+        env.model.hottest_meters(1),
+        vec![("item model/p/a".to_string(), 1)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_index_partition_throttles_the_base_table_writes_that_feed_it() {
+    let env = env_limited(Throughput {
+        index_write_units_per_s: WCU,
+        ..UNLIMITED
+    })
+    .await;
+    // Three 3 KB items of account X: 9 of X's 10 index WCU.
+    for i in 0..3 {
+        env.put_in_account(&format!("r{i}"), Some("X"), 3000)
+            .await
+            .unwrap_or_else(|e| panic!("put {i}: {e}"));
+    }
+    let refused = env
+        .put_in_account("r3", Some("X"), 3000)
+        .await
+        .expect_err("X's index partition is out of capacity");
+    assert!(
+        refused.starts_with("ProvisionedThroughputExceededException: ")
+            && refused.contains("global secondary indexes"),
+        "{refused}"
+    );
+    assert!(!env.exists("r3", "r3").await, "never reached the engine");
+    // Another account's index partition, and an item in no index, are unaffected.
+    env.put_in_account("y0", Some("Y"), 3000)
+        .await
+        .expect("account Y");
+    env.put_in_account("n0", None, 3000)
+        .await
+        .expect("in no index");
+    // An update of an indexed item rewrites its entry (projection ALL): 3 KB more for X.
+    let update = env
+        .client
+        .update_item()
+        .table_name(TABLE)
+        .key("PK", s("r0"))
+        .key("SK", s("r0"))
+        .update_expression("ADD #n :one")
+        .expression_attribute_names("#n", "n")
+        .expression_attribute_values(
+            ":one",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .send()
+        .await
+        .expect_err("r0's entry is in X's partition");
+    assert_eq!(update.code(), Some(EXCEEDED));
+    // In a transaction, the action whose index write is short (2 KB, 1 WCU left) is
+    // cancelled.
+    let err = env
+        .client
+        .transact_write_items()
+        .transact_items(common::put("n1", "n1", &[]))
+        .transact_items(common::put(
+            "r4",
+            "r4",
+            &[(ACCOUNT, "X"), ("v", &"x".repeat(2000))],
+        ))
+        .send()
+        .await
+        .expect_err("X is short");
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error()
+    else {
+        panic!("expected TransactionCanceledException, got {err:?}");
+    };
+    let codes: Vec<&str> = c
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, vec!["None", "ThrottlingError"]);
+    // A delete of an indexed item deletes its entry: it, too, writes X's partition.
+    env.model.clock().advance(Duration::from_millis(300));
+    let delete = |pk: &'static str| {
+        env.client
+            .delete_item()
+            .table_name(TABLE)
+            .key("PK", s(pk))
+            .key("SK", s(pk))
+            .send()
+    };
+    delete("r0").await.expect("3 of the 4 WCU refilled");
+    assert_eq!(
+        delete("r1").await.expect_err("X is short again").code(),
+        Some(EXCEEDED)
+    );
+    delete("n0").await.expect("an item in no index");
+    let hottest = env.model.hottest_meters(1);
+    assert_eq!(
+        hottest,
+        vec![("index model/ResourcesByAccountIndex/X".to_string(), 4)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_query_draws_on_its_index_partition() {
+    let env = env_limited(Throughput {
+        index_read_units_per_s: 1.0,
+        ..UNLIMITED
+    })
+    .await;
+    let query = |account: &'static str| {
+        env.client
+            .query()
+            .table_name(TABLE)
+            .index_name("ResourcesByAccountIndex")
+            .key_condition_expression("#a = :a")
+            .expression_attribute_names("#a", ACCOUNT)
+            .expression_attribute_values(":a", s(account))
+            .send()
+    };
+    // 0.5 RCU each: two fit in X's bucket, the third is refused; Y has its own.
+    query("X").await.expect("first");
+    query("X").await.expect("second");
+    assert_eq!(query("X").await.expect_err("third").code(), Some(EXCEEDED));
+    query("Y").await.expect("another index partition");
 }

@@ -35,18 +35,21 @@ pub async fn env_with(config: ModelConfig, clock: Clock, sdk_retries: bool) -> E
     let engine = Engine::memory().await.expect("start the embedded engine");
     let endpoint = engine.endpoint();
     let raw = Client::from_conf(local_config_builder(&endpoint).build());
-    ddbrel_runtime::Store::new(raw.clone(), TABLE)
-        .create_table()
-        .await
-        .expect("create the table");
     let model = Model::new(config, clock);
     let mut builder = local_config_builder(&endpoint).http_client(model.clone());
     if !sdk_retries {
         builder = builder.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled());
     }
+    let client = Client::from_conf(builder.build());
+    // Through the model, which learns the table's indexes from its CreateTable.
+    ddbrel_runtime::Store::new(client.clone(), TABLE)
+        .create_table()
+        .await
+        .expect("create the table");
+    model.reset_stats();
     Env {
         model,
-        client: Client::from_conf(builder.build()),
+        client,
         raw,
         _engine: engine,
     }
