@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod bulk;
+pub mod contention;
 pub mod ddbrel_side;
 pub mod fixture;
 pub mod raw;
