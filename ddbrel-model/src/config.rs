@@ -53,6 +53,12 @@ pub struct ModelConfig {
 /// though every item were at most 4 KB (the request does not carry the size of what it reads),
 /// a Query 1 (or 0.5) RCU, an index Query 0.5, a TransactGetItems 2 per item.
 ///
+/// A bucket affords a request that any one of its charges fits in, then takes them all and
+/// may go into debt, which its refill pays off before it affords more; with a short
+/// [`Throughput::burst`] this is a partition's rate limit, under which a 100-action
+/// transaction is admitted as each of its writes would be, and pays for all of them
+/// afterwards.
+///
 /// A partition bucket models a partition before DynamoDB splits it for heat; with the
 /// partition rates infinite, the table's partitions are modelled as split as far as they go,
 /// and only the item and index limits remain.

@@ -7,7 +7,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use serde_json::Value;
 
 use crate::index::{self, Entry, IndexPartition};
-use crate::shape::{self, Read};
+use crate::shape::{self, Read, Shape};
 use crate::throughput::{Meter, write_units};
 use crate::{ItemKey, Kind, Partition, Shared, State, reply};
 
@@ -82,6 +82,57 @@ impl Shared {
                 state.entries.insert(item, after);
             }
         }
+    }
+
+    /// A request in pass-through mode ([`crate::Model::set_pass_through`]): sent on at once;
+    /// a table's indexes and an item's index entries learned from what succeeds.
+    pub(crate) async fn pass(
+        &self,
+        request: HttpRequest,
+        inner: &SharedHttpConnector,
+        shape: Shape,
+    ) -> Result<HttpResponse, ConnectorError> {
+        let learned: Vec<(ItemKey, Vec<Entry>)> = {
+            let state = self.lock();
+            match &shape {
+                Shape::SingleWrite {
+                    item,
+                    operation,
+                    request: body,
+                    ..
+                } => self
+                    .write_costs(&state, item, None, 1.0, operation, body)
+                    .1
+                    .map(|after| (item.clone(), after))
+                    .into_iter()
+                    .collect(),
+                Shape::Transaction { items, body, .. } => {
+                    let actions = body.get("TransactItems").and_then(Value::as_array);
+                    items
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, item)| {
+                            let item = item.as_ref()?;
+                            let (operation, action) =
+                                actions?.get(i)?.as_object()?.iter().next()?;
+                            let after = self
+                                .write_costs(&state, item, None, 1.0, operation, action)
+                                .1?;
+                            Some((item.clone(), after))
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let response = self.forward(request, inner).await?;
+        if response.status().is_success() {
+            if let Shape::CreateTable { table, indexes } = shape {
+                self.lock().indexes.insert(table, indexes);
+            }
+            self.remember_entries(learned);
+        }
+        Ok(response)
     }
 
     /// A PutItem, UpdateItem or DeleteItem: refused if a transaction holds its item, or if a

@@ -72,29 +72,39 @@ pub(crate) fn write_units(size: usize) -> f64 {
 }
 
 impl Shared {
-    /// Takes `costs` (units per meter, summed where a meter repeats) from the `kind` buckets
-    /// if every one of them holds enough, and returns the meters that do not (taking nothing
-    /// then, and counting the refusal against each). Takes nothing and returns nothing
+    /// Takes `costs` (charges per meter, one per write or read) from the `kind` buckets if
+    /// every one of them can afford the request, and returns the meters that cannot (taking
+    /// nothing then, and counting the refusal against each). A bucket affords a request when
+    /// it holds its largest single charge (at most the bucket's capacity); it is then charged
+    /// the sum, and may go into debt, which its refill pays off before it affords anything
+    /// again. So a partition admits a large transaction as it admits each of its writes, and
+    /// then refuses others until its rate has caught up; an index partition in debt throttles
+    /// the writes that feed it until it has caught up. Takes nothing and returns nothing
     /// without [`crate::ModelConfig::throughput`].
     pub(crate) fn take(&self, state: &mut State, kind: Kind, costs: &[(Meter, f64)]) -> Vec<Meter> {
         let Some(limits) = &self.config.throughput else {
             return Vec::new();
         };
         let now = self.clock.now();
-        let mut total: Vec<(Meter, f64)> = Vec::new();
+        // Per meter: (sum, largest single charge).
+        let mut total: Vec<(Meter, f64, f64)> = Vec::new();
         for (m, c) in costs {
-            match total.iter_mut().find(|(q, _)| q == m) {
-                Some((_, t)) => *t += c,
-                None => total.push((m.clone(), *c)),
+            match total.iter_mut().find(|(q, _, _)| q == m) {
+                Some((_, t, most)) => {
+                    *t += c;
+                    *most = most.max(*c);
+                }
+                None => total.push((m.clone(), *c, *c)),
             }
         }
         let mut short = Vec::new();
-        for (m, cost) in &total {
+        for (m, _, most) in &total {
             let rate = m.rate(limits, kind);
             if rate.is_infinite() {
                 continue;
             }
             let capacity = rate * limits.burst.as_secs_f64();
+            let need = most.min(capacity);
             let bucket = state.buckets.entry((m.clone(), kind)).or_insert(Bucket {
                 units: capacity,
                 at: now,
@@ -103,14 +113,14 @@ impl Shared {
             bucket.units = (bucket.units + elapsed * rate).min(capacity);
             bucket.at = bucket.at.max(now);
             // A small tolerance for the float arithmetic of the refill.
-            if bucket.units + 1e-9 < *cost {
+            if bucket.units + 1e-9 < need {
                 short.push(m.clone());
             }
         }
         if short.is_empty() {
-            for (m, cost) in &total {
+            for (m, sum, _) in &total {
                 if let Some(b) = state.buckets.get_mut(&(m.clone(), kind)) {
-                    b.units -= cost;
+                    b.units -= sum;
                 }
             }
         } else {

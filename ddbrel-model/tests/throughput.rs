@@ -380,3 +380,61 @@ async fn an_index_query_draws_on_its_index_partition() {
     assert_eq!(query("X").await.expect_err("third").code(), Some(EXCEEDED));
     query("Y").await.expect("another index partition");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_through_sets_up_at_once_and_learns_the_index_entries() {
+    let env = env_limited(Throughput {
+        index_write_units_per_s: WCU,
+        ..UNLIMITED
+    })
+    .await;
+    // In pass-through mode nothing is metered: 5 × 3 KB into X's index partition (15 WCU of
+    // its 10) all pass, and cost nothing.
+    env.model.set_pass_through(true);
+    for i in 0..5 {
+        env.put_in_account(&format!("r{i}"), Some("X"), 3000)
+            .await
+            .unwrap_or_else(|e| panic!("put {i}: {e}"));
+    }
+    env.model.set_pass_through(false);
+    // The entries were learned: three updates of those items rewrite 9 of X's 10 WCU, and
+    // the fourth is refused.
+    let update = |pk: String| {
+        env.client
+            .update_item()
+            .table_name(TABLE)
+            .key("PK", s(&pk))
+            .key("SK", s(&pk))
+            .update_expression("ADD #n :one")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(
+                ":one",
+                aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+            )
+            .send()
+    };
+    for i in 0..3 {
+        update(format!("r{i}")).await.expect("within X's budget");
+    }
+    let refused = update("r3".into()).await.expect_err("X is short");
+    assert_eq!(refused.code(), Some(EXCEEDED));
+    assert_eq!(env.model.stats().throttled, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_larger_than_the_bucket_is_admitted_and_paid_for_afterwards() {
+    let env = env().await;
+    // 8 puts into one partition: 16 WCU in a transaction, more than the bucket's 10; each
+    // write fits, so it is admitted and leaves the bucket 6 WCU in debt.
+    let mut tx = env.client.transact_write_items();
+    for i in 0..8 {
+        tx = tx.transact_items(put("big", &format!("s{i}")));
+    }
+    tx.send().await.expect("each action fits in the bucket");
+    assert_eq!(env.put("big", "after", 10).await, Err(EXCEEDED.to_string()));
+    // 0.6 s pays the debt off; one more WCU (0.1 s) affords a write.
+    env.model.clock().advance(Duration::from_millis(600));
+    assert_eq!(env.put("big", "after", 10).await, Err(EXCEEDED.to_string()));
+    env.model.clock().advance(Duration::from_millis(100));
+    env.put("big", "after", 10).await.expect("the debt is paid");
+}

@@ -2,8 +2,13 @@
 //! concurrency model (`ddbrel-model`) on the embedded engine, one row per scenario.
 //!
 //! ```text
-//! cargo run -p ddbrel-bench --bin contention -- [--quick] [--json]
+//! cargo run -p ddbrel-bench --bin contention -- [--quick] [--json] [--throughput]
 //! ```
+//!
+//! `--throughput` adds DynamoDB's throughput limits to the model (1,000 WCU/s and 3,000
+//! RCU/s per partition key value, per item and per index partition key value; a write whose
+//! index partition is short is throttled), with every scenario set up through the model so
+//! that it knows each item's index entries.
 //!
 //! Every request executes on the engine; the model holds each TransactWriteItems' items for
 //! its prepare+commit time (10 ms model time) and refuses what DynamoDB would refuse. Model
@@ -25,15 +30,27 @@ fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let as_json = args.iter().any(|a| a == "--json");
+    let throughput = args.iter().any(|a| a == "--throughput");
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| !matches!(a.as_str(), "--quick" | "--json" | "--throughput"))
+    {
+        return Err(format!(
+            "unknown argument {unknown:?}; usage: contention [--quick] [--json] [--throughput]"
+        )
+        .into());
+    }
     let plan = if quick {
         Plan {
             window: Duration::from_millis(2500),
             subtree_jobs: 300,
+            throughput,
         }
     } else {
         Plan {
             window: Duration::from_secs(6),
             subtree_jobs: 5000,
+            throughput,
         }
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -41,9 +58,9 @@ fn main() -> Result<(), BoxError> {
         .build()?;
     if !as_json {
         println!(
-            "| scenario | writers | attempts | committed | conflicts | failed | goodput/s | p50 ms | p99 ms | hottest key (conflicts) | note |"
+            "| scenario | writers | attempts | committed | conflicts | throttled | failed | goodput/s | p50 ms | p99 ms | hottest key (conflicts) | note |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
     type Scenario = for<'a> fn(
         &'a Plan,

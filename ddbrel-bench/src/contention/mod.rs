@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use ddbrel_model::{Clock, Model, ModelConfig};
+use ddbrel_model::{Clock, Model, ModelConfig, Throughput};
 use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::store::local_config_builder;
 use ddbrel_runtime::{Error, RetryPolicy, Store, Stored};
@@ -25,8 +25,9 @@ const TABLE: &str = "contention";
 /// The hold of every TransactWriteItems (model time).
 pub const HOLD: Duration = Duration::from_millis(10);
 
-/// An engine on a runtime of its own, a plain store on it (setup and audit) and a store
-/// whose client goes through a model.
+/// An engine on a runtime of its own, a plain store on it (audit) and a store whose client
+/// goes through a model. A scenario is set up through the model in pass-through mode (at
+/// once, with the model learning every item's index entries), then measured.
 pub(crate) struct Bench {
     pub(crate) plain: Store,
     pub(crate) store: Store,
@@ -44,7 +45,7 @@ impl Drop for Bench {
 }
 
 impl Bench {
-    pub(crate) async fn start(scale: f64) -> Result<Bench, BoxError> {
+    pub(crate) async fn start(scale: f64, plan: &Plan) -> Result<Bench, BoxError> {
         let engine_runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("embedded-engine")
@@ -53,10 +54,15 @@ impl Bench {
         let engine = engine_runtime.spawn(Engine::memory()).await??;
         let endpoint = engine.endpoint();
         let plain = Store::local(&endpoint, TABLE);
-        plain.create_table().await?;
         let model = Model::new(
             ModelConfig {
                 hold: HOLD,
+                // A partition's limit is a rate: it keeps 10 ms of unused capacity, not the
+                // table-wide burst pool (which no partition can spend faster than its rate).
+                throughput: plan.throughput.then(|| Throughput {
+                    burst: Duration::from_millis(10),
+                    ..Throughput::default()
+                }),
                 ..ModelConfig::default()
             },
             Clock::scaled(scale),
@@ -74,6 +80,9 @@ impl Bench {
             cap: default.cap.div_f64(scale),
         };
         let store = Store::new(client, TABLE).with_retry_policy(retry);
+        // Through the model, which learns the table's indexes from its CreateTable.
+        model.set_pass_through(true);
+        store.create_table().await?;
         Ok(Bench {
             plain,
             store,
@@ -87,17 +96,25 @@ impl Bench {
         self.model.clock().now()
     }
 
-    /// An account with `n` job collections, created without the model.
+    /// Ends the set-up: the model out of pass-through mode, its buckets full again and its
+    /// statistics cleared, so that only the measured load counts.
+    pub(crate) fn measure_from_here(&self) {
+        self.model.set_pass_through(false);
+        self.model.refill();
+        self.model.reset_stats();
+    }
+
+    /// An account with `n` job collections (set-up: call before [`Bench::measure_from_here`]).
     pub(crate) async fn account_with(
         &self,
         hint: &str,
         n: usize,
     ) -> Result<(Stored<Account>, Vec<Stored<JobCollection>>), BoxError> {
-        let a = self.plain.create(account(hint)).await?;
+        let a = self.store.create(account(hint)).await?;
         let mut cols = Vec::with_capacity(n);
         for i in 0..n {
             cols.push(
-                self.plain
+                self.store
                     .create_child(&a, collection(&format!("{hint}-{i}")))
                     .await?,
             );
@@ -161,6 +178,11 @@ impl Bench {
             writers,
             tally,
             conflicts: self.model.stats().conflicts(),
+            throttled: {
+                let s = self.model.stats();
+                s.throttled + s.transaction_throttles
+            },
+            hottest_meters: self.model.hottest_meters(3),
             model_seconds,
             scale: self.model.clock().scale(),
             hottest: self
@@ -180,4 +202,7 @@ pub struct Plan {
     pub window: Duration,
     /// Jobs in the subtree of cascade-under-load.
     pub subtree_jobs: u64,
+    /// Whether the model limits throughput as DynamoDB does (per partition, item and index
+    /// partition: [`Throughput::default`]).
+    pub throughput: bool,
 }

@@ -69,6 +69,10 @@ pub struct Row {
     pub(crate) writers: usize,
     pub(crate) tally: Tally,
     pub(crate) conflicts: u64,
+    /// Requests refused for want of throughput (single requests and transactions).
+    pub(crate) throttled: u64,
+    /// The buckets that refused most, and how often.
+    pub(crate) hottest_meters: Vec<(String, u64)>,
     pub(crate) model_seconds: f64,
     pub(crate) scale: f64,
     pub(crate) hottest: Vec<(String, u64)>,
@@ -103,6 +107,8 @@ impl Row {
             "p50_ms": (self.percentile(0.5) * 10.0).round() / 10.0,
             "p99_ms": (self.percentile(0.99) * 10.0).round() / 10.0,
             "hottest_keys": self.hottest.iter().map(|(k, n)| json!({"key": k, "conflicts": n})).collect::<Vec<_>>(),
+            "throttled": self.throttled,
+            "hottest_meters": self.hottest_meters.iter().map(|(k, n)| json!({"meter": k, "throttled": n})).collect::<Vec<_>>(),
             "failures": self.tally.failures,
             "model_seconds": self.model_seconds,
             "time_scale": self.scale,
@@ -119,6 +125,17 @@ impl Row {
             .map(|(k, n)| format!("{} ({n})", short(k)))
             .unwrap_or_else(|| "-".into());
         let mut note = self.note.clone();
+        if let Some((meter, n)) = self.hottest_meters.first() {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            let (kind, rest) = meter.split_once(' ').unwrap_or(("", meter));
+            let value = rest.rsplit('/').next().unwrap_or(rest);
+            note.push_str(&format!(
+                "most throttled: {kind} {} ({n})",
+                short(&format!("/{value}"))
+            ));
+        }
         if !self.tally.failures.is_empty() {
             let f: Vec<String> = self
                 .tally
@@ -132,12 +149,13 @@ impl Row {
             note.push_str(&format!("failed: {}", f.join(", ")));
         }
         format!(
-            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} |",
             self.scenario,
             self.writers,
             self.tally.attempts,
             self.tally.committed,
             self.conflicts,
+            self.throttled,
             self.tally.failed,
             self.goodput(),
             self.percentile(0.5),

@@ -12,10 +12,11 @@ use crate::fixture::job;
 
 /// `one-parent`: 64 writers creating jobs under one collection.
 pub async fn one_parent(plan: &Plan) -> Result<Row, BoxError> {
-    let b = Bench::start(0.25).await?;
+    let b = Bench::start(0.25, plan).await?;
     let (_, cols) = b.account_with("one-parent", 1).await?;
     let parent = Arc::new(cols[0].clone());
     let store = b.store.clone();
+    b.measure_from_here();
     let tally = b
         .run(64, plan.window, move |_, i| {
             let store = store.clone();
@@ -39,11 +40,12 @@ pub async fn one_account(plan: &Plan) -> Result<Row, BoxError> {
     // a time) would be what is measured. The scale of many-accounts keeps it small next to the
     // hold, with a window as long in wall time.
     let scale = 0.01;
-    let b = Bench::start(scale).await?;
+    let b = Bench::start(scale, plan).await?;
     let (_, cols) = b.account_with("one-account", 100).await?;
     let cols = Arc::new(cols);
     let store = b.store.clone();
     let window = plan.window.mul_f64(scale / 0.25);
+    b.measure_from_here();
     let tally = b
         .run(64, window, move |w, i| {
             let store = store.clone();
@@ -68,7 +70,7 @@ pub async fn many_accounts(plan: &Plan) -> Result<Row, BoxError> {
     // 64 independent writers: a smaller scale keeps the engine's own latency small next to
     // the hold, and the window is shorter in model time for the same wall time.
     let scale = 0.01;
-    let b = Bench::start(scale).await?;
+    let b = Bench::start(scale, plan).await?;
     let mut parents = Vec::new();
     for w in 0..64 {
         let (_, cols) = b.account_with(&format!("acct{w}"), 1).await?;
@@ -77,6 +79,7 @@ pub async fn many_accounts(plan: &Plan) -> Result<Row, BoxError> {
     let parents = Arc::new(parents);
     let store = b.store.clone();
     let window = plan.window.mul_f64(scale / 0.25);
+    b.measure_from_here();
     let tally = b
         .run(64, window, move |w, i| {
             let store = store.clone();
@@ -96,13 +99,14 @@ pub async fn many_accounts(plan: &Plan) -> Result<Row, BoxError> {
 /// `update-churn`: 4 writers renaming an account while 60 create jobs across its 100
 /// collections.
 pub async fn update_churn(plan: &Plan) -> Result<Row, BoxError> {
-    let b = Bench::start(0.25).await?;
+    let b = Bench::start(0.25, plan).await?;
     let (acct, cols) = b.account_with("churn", 100).await?;
     let cols = Arc::new(cols);
     // 4 updaters rename the account (read it, then a single UpdateItem on the Account item)
     // while 60 writers create jobs across its 100 collections.
     let updaters = 4usize;
     let updates = Arc::new(Mutex::new(Tally::default()));
+    b.measure_from_here();
     let end = b.now() + plan.window;
     let mut tasks = Vec::new();
     for w in 0..updaters {
@@ -165,20 +169,20 @@ pub async fn update_churn(plan: &Plan) -> Result<Row, BoxError> {
 /// `cascade-under-load`: a subtree of `plan.subtree_jobs` jobs deleted while 32 writers create
 /// under and beside it; the row is the writers beside it, the note the delete and the audit.
 pub async fn cascade_under_load(plan: &Plan) -> Result<Row, BoxError> {
-    let b = Bench::start(0.25).await?;
+    let b = Bench::start(0.25, plan).await?;
     let (_, cols) = b.account_with("cascade", 101).await?;
     let subtree = cols[100].clone();
-    // The subtree, built without the model.
+    // The subtree, built through the model in pass-through mode.
     {
-        let plain = b.plain.clone();
+        let setup = b.store.clone();
         let parent = subtree.clone();
         futures::future::try_join_all((0..8).map(|k| {
-            let plain = plain.clone();
+            let setup = setup.clone();
             let parent = parent.clone();
             async move {
                 let mut i = k;
                 while i < plan.subtree_jobs {
-                    plain.create_child(&parent, job(i)).await?;
+                    setup.create_child(&parent, job(i)).await?;
                     i += 8;
                 }
                 Ok::<(), Error>(())
@@ -200,6 +204,7 @@ pub async fn cascade_under_load(plan: &Plan) -> Result<Row, BoxError> {
     let mut tasks = Vec::new();
     // The writers stop when the cascade ends, or after the window if it has not by then (the
     // cascade then finishes without them, and the note says so).
+    b.measure_from_here();
     let load_start = b.now();
     let load_end = load_start + plan.window + Duration::from_millis(50);
     let writers = 32usize;
