@@ -60,7 +60,7 @@
 //! | vocabulary | [`time`], [`schema`], [`urn`], [`error`], [`entity`] | timestamps; attribute and index names, every key format ([`schema::keys`]), limits, the table definition; the URN grammar; the one error type; the entity traits. No I/O. |
 //! | records | [`records`] | one file per record type of SCHEMA.md §5, encoding beside decoding ([`records::resource`], [`records::parent_child`], [`records::membership`], [`records::marker`]), attribute getters, sizes and limits, DynamoDB-JSON. No I/O. |
 //! | the wire | [`wire`] | the [`Store`] handle ([`wire::store`]), expressions that carry their names and values ([`wire::expr`]), a write as a value ([`wire::write`], with the contract's recurring writes in [`wire::write::writes`]), the transaction builder ([`wire::tx`]), batches, pages and cursors, the one pager. |
-//! | operations | `ops/` (private; each file an `impl Store` block) | `create`, `read`, `update`, `find_unique`, `tree`, `members`, `scope`, `account`, `table`, `migrate`, and `cascade/` (closure discovery, the atomic path, the sweep), named after the rows of SCHEMA.md §10. |
+//! | operations | `ops/` (private; each file an `impl Store` block) | `create`, `read`, `update`, `upsert` (update with retry, get-or-create, upsert), `find_unique`, `tree`, `members`, `scope`, `account`, `table`, `migrate`, and `cascade/` (closure discovery, the atomic path, the sweep), named after the rows of SCHEMA.md §10. |
 //! | whole-table tools | [`integrity`], [`metrics`], `embedded` | the integrity audit and repair; request and capacity meters; the in-process engine. |
 //!
 //! The modules [`codec`], [`store`], [`tx`], [`batch`], [`query`], [`unique`],
@@ -101,6 +101,7 @@ pub use entity::{
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
+pub use ops::{GetOrCreated, UpdateWithError, Upserted};
 pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;
 pub use store::{Store, Stored};

@@ -194,3 +194,66 @@ pub async fn cascade_with_concurrent_writers(rounds: usize, hold: Option<std::ti
         assert_ok(&env).await;
     }
 }
+
+/// `callers` concurrent `get_or_create` calls with one unique value: exactly one resource is
+/// created, every caller gets it, and exactly one caller reports having created it.
+pub async fn get_or_create_converges(env: &TestEnv, callers: usize) {
+    let mut tasks = Vec::new();
+    for i in 0..callers {
+        let store = env.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .get_or_create(Account {
+                    name: format!("caller {i}"),
+                    slug: "Shared-Slug".into(),
+                    plan: entities::Plan::Free,
+                })
+                .await
+        }));
+    }
+    let mut urns = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let got = t.await.unwrap().unwrap();
+        created += usize::from(got.was_created());
+        urns.insert(got.stored().urn.to_string());
+    }
+    assert_eq!(created, 1, "exactly one caller created it");
+    assert_eq!(
+        urns.len(),
+        1,
+        "every caller got the same resource: {urns:?}"
+    );
+    let found = Account::find_by_slug(&env.store, "shared-slug")
+        .await
+        .unwrap()
+        .expect("the value's holder");
+    assert_eq!(urns.first(), Some(&found.urn.to_string()));
+    assert_ok(env).await;
+    assert_eq!(markers(env).await.len(), 1, "one marker, none dangling");
+}
+
+/// `writers` concurrent `update_with` calls, each appending one `+` to one account's name:
+/// every one lands (re-reading on conflicts), and the version counts them all.
+pub async fn update_with_loses_nothing(env: &TestEnv, writers: usize) {
+    let a = env.store.create(sample::account("rmw")).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (store, urn) = (env.store.clone(), a.urn.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .update_with(&urn, |acct: &mut Account| {
+                    acct.name.push('+');
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let end = env.store.get(&a.urn).await.unwrap();
+    assert_eq!(end.meta.version, 1 + writers as u64);
+    assert_eq!(end.data.name.matches('+').count(), writers);
+    assert_ok(env).await;
+}

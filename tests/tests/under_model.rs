@@ -29,3 +29,15 @@ async fn one_creator_of_a_unique_value_wins_under_conflicts() {
 async fn a_cascade_with_concurrent_writers_under_conflicts_leaves_no_orphans() {
     concurrency::cascade_with_concurrent_writers(2, Some(HOLD)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_get_or_create_converges_under_conflicts() {
+    let env = TestEnv::modelled(HOLD).await;
+    concurrency::get_or_create_converges(&env, 32).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_update_with_loses_nothing_under_conflicts() {
+    let env = TestEnv::modelled(HOLD).await;
+    concurrency::update_with_loses_nothing(&env, 16).await;
+}

@@ -11,3 +11,6 @@ mod scope;
 mod table;
 mod tree;
 mod update;
+mod upsert;
+
+pub use upsert::{GetOrCreated, UpdateWithError, Upserted};
