@@ -111,6 +111,15 @@ pub enum Error {
         /// The fenced resource.
         urn: String,
     },
+    /// A condition of the caller's, in a composed transaction, did not hold; nothing was
+    /// applied.
+    #[error("condition on {urn} does not hold: {condition}")]
+    ConditionFailed {
+        /// The resource the condition is on.
+        urn: String,
+        /// The condition, as the caller described it.
+        condition: String,
+    },
     /// A write would exceed DynamoDB's transaction limits; nothing was sent.
     #[error(
         "transaction for {urn} needs {actions} actions and {bytes} bytes, over DynamoDB's limits of 100 actions and 4 MB; nothing was sent"

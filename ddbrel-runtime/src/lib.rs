@@ -101,7 +101,9 @@ pub use entity::{
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
-pub use ops::{GetOrCreated, UpdateWithError, Upserted};
+pub use ops::{
+    CommitError, Committed, GetOrCreated, Operand, Pending, Transaction, UpdateWithError, Upserted,
+};
 pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;
 pub use store::{Store, Stored};

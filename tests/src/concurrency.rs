@@ -257,3 +257,29 @@ pub async fn update_with_loses_nothing(env: &TestEnv, writers: usize) {
     assert_eq!(end.data.name.matches('+').count(), writers);
     assert_ok(env).await;
 }
+
+/// `writers` concurrent composed transactions, each creating a job under one collection and
+/// adding it to one label: every one lands (conflicts retried), and both counts are exact.
+pub async fn composed_transactions_all_land(env: &TestEnv, writers: usize) {
+    let a = env.store.create(sample::account("composed")).await.unwrap();
+    let col = sample::collection(&env.store, &a, "c").await.unwrap();
+    let label = sample::label(&env.store, &a, "l").await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..writers {
+        let (store, col, label) = (env.store.clone(), col.clone(), label.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut t = store.transaction();
+            let j = t.create_child(&col, job(&format!("j{i}")));
+            t.add_member(&label, &j);
+            t.commit().await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let col = env.store.get(&col.urn).await.unwrap();
+    let label = env.store.get(&label.urn).await.unwrap();
+    assert_eq!(col.meta.child_count, writers as u64);
+    assert_eq!(label.meta.member_count, writers as u64);
+    assert_ok(env).await;
+}

@@ -41,3 +41,9 @@ async fn concurrent_update_with_loses_nothing_under_conflicts() {
     let env = TestEnv::modelled(HOLD).await;
     concurrency::update_with_loses_nothing(&env, 16).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_composed_transactions_all_land_under_conflicts() {
+    let env = TestEnv::modelled(HOLD).await;
+    concurrency::composed_transactions_all_land(&env, 16).await;
+}

@@ -2,6 +2,7 @@
 
 mod account;
 pub(crate) mod cascade;
+mod compose;
 mod create;
 mod find_unique;
 mod members;
@@ -13,4 +14,5 @@ mod tree;
 mod update;
 mod upsert;
 
+pub use compose::{CommitError, Committed, Operand, Pending, Transaction};
 pub use upsert::{GetOrCreated, UpdateWithError, Upserted};

@@ -117,6 +117,66 @@ fn update_expr<E: Entity>(
     Ok(expr.with_text(text))
 }
 
+/// The write of an update of `stored` (its data as changed), conditioned on the version and
+/// incarnation read and no fence, with the resource's new meta and the write's token.
+fn resource_update<E: Entity>(
+    stored: &Stored<E>,
+    plan: &MarkerPlan<'_>,
+) -> Result<(Write, ResourceMeta, String)> {
+    let mut meta = stored.meta.clone();
+    meta.version = stored.meta.version + 1;
+    meta.updated_at = time::now();
+    meta.schema_version = E::SCHEMA_VERSION;
+    meta.unique_keys = plan.keys.clone();
+    let token = write_token();
+    // Check the size of the item as it will be.
+    let mut as_written = resource_item(&stored.urn, &stored.data, &meta)?;
+    as_written.insert(attr::WRITE_TOKEN.into(), s(token.clone()));
+    size::check_limits(&as_written)?;
+    let urn = stored.urn.as_str();
+    let write = Write::update(
+        urn,
+        urn,
+        update_expr(stored, &as_written, &meta, plan, &token)?,
+    )
+    .when(
+        writes::at_version(stored.meta.version)
+            .and(writes::incarnation(stored.meta.created_at))
+            .and(writes::not_fenced()),
+    );
+    Ok((write, meta, token))
+}
+
+/// An update as writes, for a transaction that carries other steps too: the resource's
+/// update, then the old markers' deletes (if still its own), then the new markers' puts.
+pub(crate) struct PlannedUpdate {
+    /// The resource's update (conditioned as [`Store::update`]'s).
+    pub(crate) write: Write,
+    /// The marker keys it gives up.
+    pub(crate) removed: Vec<String>,
+    /// The markers it takes.
+    pub(crate) added: Vec<Marker>,
+    /// The resource's meta once written.
+    pub(crate) meta: ResourceMeta,
+}
+
+/// Plans the update of `stored` (its data as changed) as [`Store::update`] writes it.
+pub(crate) fn plan_update<E: Entity>(stored: &Stored<E>) -> Result<PlannedUpdate> {
+    let markers = markers_for(
+        &stored.data,
+        stored.meta.account.as_ref(),
+        stored.meta.parent.as_ref(),
+    )?;
+    let plan = MarkerPlan::new(&stored.meta.unique_keys, &markers);
+    let (write, meta, _) = resource_update(stored, &plan)?;
+    Ok(PlannedUpdate {
+        write,
+        removed: plan.removed.into_iter().cloned().collect(),
+        added: plan.added.into_iter().cloned().collect(),
+        meta,
+    })
+}
+
 impl Store {
     /// Writes the changes made to `stored.data` (one request), conditioned on the version that
     /// was read and on the resource not being deleted; returns the resource at its new
@@ -131,28 +191,8 @@ impl Store {
             stored.meta.parent.as_ref(),
         )?;
         let plan = MarkerPlan::new(&stored.meta.unique_keys, &markers);
-        let mut meta = stored.meta.clone();
-        meta.version = stored.meta.version + 1;
-        meta.updated_at = time::now();
-        meta.schema_version = E::SCHEMA_VERSION;
-        meta.unique_keys = plan.keys.clone();
-        let token = write_token();
-        // Check the size of the item as it will be.
-        let mut as_written = resource_item(&stored.urn, &stored.data, &meta)?;
-        as_written.insert(attr::WRITE_TOKEN.into(), s(token.clone()));
-        size::check_limits(&as_written)?;
-
+        let (write, meta, token) = resource_update(stored, &plan)?;
         let urn = stored.urn.as_str();
-        let write = Write::update(
-            urn,
-            urn,
-            update_expr(stored, &as_written, &meta, &plan, &token)?,
-        )
-        .when(
-            writes::at_version(stored.meta.version)
-                .and(writes::incarnation(stored.meta.created_at))
-                .and(writes::not_fenced()),
-        );
         if plan.moves_markers() {
             self.update_with_markers::<E>(stored, write, &plan, &meta)
                 .await?;

@@ -1,0 +1,594 @@
+//! Composed transactions (SCHEMA.md §10 "Composed transaction"): typed steps (create,
+//! create a child, also of a parent created in the same transaction, update, add and remove
+//! a member, a caller's condition) committed as one TransactWriteItems, with the writes of
+//! each item merged ([`plan`]) and a cancellation named after the step that caused it.
+
+mod plan;
+
+use crate::entity::{Child, Collection, Entity, MemberOf, Root};
+use crate::error::{Error, Result};
+use crate::records::marker::{marker_item, markers_for};
+use crate::records::membership::{Membership, membership_item};
+use crate::records::parent_child::parent_child_item;
+use crate::records::resource::{ResourceMeta, Stored, created_item};
+use crate::schema::{attr, keys};
+use crate::time;
+use crate::urn::{AnyUrn, Urn};
+use crate::wire::expr::Expr;
+use crate::wire::store::Store;
+use crate::wire::tx::{Cancelled, Tx, TxOutcome};
+use crate::wire::write::{Write, writes};
+
+use plan::{Blame, Blames, Plan};
+
+/// A transaction under construction: see [`Store::transaction`].
+#[derive(Debug)]
+pub struct Transaction<'s> {
+    store: &'s Store,
+    id: u64,
+    plan: Plan,
+    steps: usize,
+    now: jiff::Timestamp,
+    /// The first error a step met, and the step: the commit reports it and sends nothing.
+    refused: Option<(usize, Error)>,
+}
+
+/// A resource a step of a transaction writes: what it will be once the transaction commits.
+/// Pass it as a parent or membership end to later steps; [`Committed::stored`] gives it back
+/// as a [`Stored`] once committed.
+#[derive(Debug, Clone)]
+pub struct Pending<E> {
+    stored: Stored<E>,
+    tx: u64,
+    step: usize,
+}
+
+impl<E> Pending<E> {
+    /// The URN it has (or will have).
+    pub fn urn(&self) -> &Urn<E> {
+        &self.stored.urn
+    }
+
+    /// The step that writes it (0 for the first step).
+    pub fn step(&self) -> usize {
+        self.step
+    }
+}
+
+/// A resource a step can take as a parent or membership end: one read earlier, or one an
+/// earlier step of the same transaction creates.
+pub trait Operand<E> {
+    /// The resource as read, or as it will be.
+    fn resource(&self) -> &Stored<E>;
+    /// Whether an earlier step of transaction `tx` creates it.
+    fn created_in(&self, tx: u64) -> bool;
+}
+
+impl<E> Operand<E> for Stored<E> {
+    fn resource(&self) -> &Stored<E> {
+        self
+    }
+    fn created_in(&self, _: u64) -> bool {
+        false
+    }
+}
+
+impl<E> Operand<E> for Pending<E> {
+    fn resource(&self) -> &Stored<E> {
+        &self.stored
+    }
+    fn created_in(&self, tx: u64) -> bool {
+        self.tx == tx
+    }
+}
+
+/// A committed transaction: hands back what its steps wrote.
+#[derive(Debug)]
+pub struct Committed {
+    id: u64,
+}
+
+impl Committed {
+    /// The resource a step of this transaction created or updated, as stored now. `None`
+    /// for a [`Pending`] of another transaction.
+    pub fn stored<E: Clone>(&self, pending: &Pending<E>) -> Option<Stored<E>> {
+        (pending.tx == self.id).then(|| pending.stored.clone())
+    }
+}
+
+/// Why a composed transaction did not commit: the step that caused it (when one did) and the
+/// error, named as the step's own operation would name it. Nothing was applied.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{error}", step.map(|s| format!("step {s}: ")).unwrap_or_default())]
+pub struct CommitError {
+    /// The step (0 for the first) whose condition failed or which was refused.
+    pub step: Option<usize>,
+    /// What went wrong.
+    #[source]
+    pub error: Error,
+}
+
+impl From<CommitError> for Error {
+    fn from(e: CommitError) -> Error {
+        e.error
+    }
+}
+
+impl Store {
+    /// Starts a composed transaction: steps added to it are committed together, as one
+    /// TransactWriteItems, or not at all.
+    ///
+    /// ```no_run
+    /// # use serde::{Deserialize, Serialize};
+    /// # use ddbrel_runtime::Entity;
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    /// # #[urn(type = "Docs.Org")]
+    /// # pub struct Org { name: String }
+    /// # #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+    /// # #[urn(type = "Docs.Org.Folder")]
+    /// # #[parent(Org)]
+    /// # pub struct Folder { name: String }
+    /// # async fn f(store: &ddbrel_runtime::Store, org: ddbrel_runtime::Stored<Org>) -> Result<(), ddbrel_runtime::Error> {
+    /// let mut t = store.transaction();
+    /// let a = t.create_child(&org, Folder { name: "a".into() });
+    /// let b = t.create_child(&org, Folder { name: "b".into() }); // one count update on org
+    /// let done = t.commit().await?;
+    /// let a = done.stored(&a).expect("a step of this transaction");
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction(&self) -> Transaction<'_> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Transaction {
+            store: self,
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            plan: Plan::default(),
+            steps: 0,
+            now: time::now(),
+            refused: None,
+        }
+    }
+}
+
+impl Transaction<'_> {
+    fn step(&mut self) -> usize {
+        self.steps += 1;
+        self.steps - 1
+    }
+
+    /// Records a step's error: the first one is what the commit reports.
+    fn refuse(&mut self, step: usize, e: Error) {
+        if self.refused.is_none() {
+            self.refused = Some((step, e));
+        }
+    }
+
+    /// Creates a root resource (with a new URN).
+    pub fn create<E: Root>(&mut self, data: E) -> Pending<E> {
+        let account = E::ACCOUNT_SCOPED.then_some(());
+        let urn = Urn::<E>::new();
+        let account = account.map(|_| urn.as_any().clone());
+        self.insert(urn, data, account, None)
+    }
+
+    /// Creates a child of `parent`: a resource read earlier, or one an earlier step of this
+    /// transaction creates (whose Put then carries the child count).
+    pub fn create_child<E: Child>(
+        &mut self,
+        parent: &impl Operand<E::Parent>,
+        data: E,
+    ) -> Pending<E> {
+        let p = parent.resource();
+        let account = E::ACCOUNT_SCOPED.then(|| {
+            p.meta
+                .account
+                .clone()
+                .unwrap_or_else(|| p.urn.as_any().clone())
+        });
+        let new = parent.created_in(self.id);
+        self.insert(
+            Urn::new(),
+            data,
+            account,
+            Some((p.urn.as_any(), &p.meta, new)),
+        )
+    }
+
+    fn insert<E: Entity>(
+        &mut self,
+        urn: Urn<E>,
+        data: E,
+        account: Option<AnyUrn>,
+        parent: Option<(&AnyUrn, &ResourceMeta, bool)>,
+    ) -> Pending<E> {
+        let step = self.step();
+        let now = self.now;
+        let parent_urn = parent.map(|(u, _, _)| u.clone());
+        let mut ancestors = parent
+            .map(|(_, m, _)| m.ancestors.clone())
+            .unwrap_or_default();
+        ancestors.extend(parent_urn.clone());
+        let markers = match markers_for(&data, account.as_ref(), parent_urn.as_ref()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.refuse(step, e);
+                Vec::new()
+            }
+        };
+        let meta = ResourceMeta::created(
+            E::SCHEMA_VERSION,
+            now,
+            account,
+            parent_urn,
+            ancestors,
+            &markers,
+        );
+        let result = (|| -> Result<()> {
+            let item = created_item(&urn, &data, &meta)?;
+            let u = urn.as_str().to_string();
+            self.plan.put(step, item, Blame::New { urn: u.clone() })?;
+            if let Some((p, read, _)) = parent {
+                self.plan.put(
+                    step,
+                    parent_child_item(p, urn.as_any(), &now),
+                    Blame::New { urn: u.clone() },
+                )?;
+                let check = writes::live()
+                    .and(writes::of_type(p.resource_type()))
+                    .and(writes::incarnation(read.created_at));
+                let blame = Blame::Parent {
+                    parent: p.to_string(),
+                    resource_type: p.resource_type().to_string(),
+                };
+                self.plan
+                    .count(step, p.as_str(), attr::CHILD_COUNT, 1, check, blame)?;
+            }
+            for m in &markers {
+                let blame = Blame::Marker {
+                    resource_type: E::RESOURCE_TYPE.to_string(),
+                    marker: m.clone(),
+                };
+                self.plan.put(step, marker_item::<E>(m, &u, &now), blame)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            self.refuse(step, e);
+        }
+        Pending {
+            stored: Stored {
+                urn,
+                data,
+                meta,
+                pre_migration: Vec::new(),
+            },
+            tx: self.id,
+            step,
+        }
+    }
+
+    /// Writes the changes made to `stored.data`, conditioned on the version read, moving its
+    /// unique values' markers as [`Store::update`] does. Other steps' bookkeeping on the same
+    /// resource (a child created under it, a membership) joins this write.
+    pub fn update<E: Entity + Clone>(&mut self, stored: &Stored<E>) -> Pending<E> {
+        let step = self.step();
+        let mut after = stored.clone();
+        match super::update::plan_update(stored) {
+            Err(e) => self.refuse(step, e),
+            Ok(p) => {
+                let urn = stored.urn.as_str().to_string();
+                let blame = Blame::AsRead {
+                    urn: urn.clone(),
+                    read: Box::new(stored.meta.clone()),
+                };
+                let mut r = self.plan.resource_write(step, p.write, blame);
+                for key in &p.removed {
+                    r = r.and_then(|_| {
+                        self.plan.other(
+                            step,
+                            writes::delete_marker_if_owned(key, &urn),
+                            Blame::OldMarker { urn: urn.clone() },
+                        )
+                    });
+                }
+                for m in &p.added {
+                    let item = marker_item::<E>(m, &urn, &p.meta.updated_at);
+                    let blame = Blame::Marker {
+                        resource_type: E::RESOURCE_TYPE.to_string(),
+                        marker: m.clone(),
+                    };
+                    r = r.and_then(|_| self.plan.put(step, item, blame));
+                }
+                if let Err(e) = r {
+                    self.refuse(step, e);
+                }
+                after.meta = p.meta;
+            }
+        }
+        Pending {
+            stored: after,
+            tx: self.id,
+            step,
+        }
+    }
+
+    /// Adds `member` to `collection` with the collection type's default for conveying
+    /// authorization: the membership record, the collection's count and the member's
+    /// `_memberOf`, either end read earlier or created by an earlier step (whose Put then
+    /// carries them).
+    pub fn add_member<C: Collection, M: MemberOf<C>>(
+        &mut self,
+        collection: &impl Operand<C>,
+        member: &impl Operand<M>,
+    ) {
+        let step = self.step();
+        let (c, m) = (collection.resource(), member.resource());
+        let membership = Membership {
+            collection: c.urn.as_any().clone(),
+            member: m.urn.as_any().clone(),
+            conveys_authorization: C::CONVEYS_AUTHORIZATION,
+        };
+        let (cu, mu) = (c.urn.as_str(), m.urn.as_str());
+        let r = self
+            .plan
+            .put(
+                step,
+                membership_item(&membership, &self.now),
+                Blame::New {
+                    urn: format!("{cu} member {mu}"),
+                },
+            )
+            .and_then(|_| {
+                self.plan.count(
+                    step,
+                    cu,
+                    attr::MEMBER_COUNT,
+                    1,
+                    writes::live().and(writes::of_type(C::RESOURCE_TYPE)),
+                    Blame::End {
+                        urn: cu.to_string(),
+                    },
+                )
+            })
+            .and_then(|_| {
+                self.plan.join(
+                    step,
+                    mu,
+                    cu,
+                    C::CONVEYS_AUTHORIZATION,
+                    writes::live(),
+                    Blame::End {
+                        urn: mu.to_string(),
+                    },
+                )
+            });
+        if let Err(e) = r {
+            self.refuse(step, e);
+        }
+    }
+
+    /// Removes `member` from `collection`: the record (which must exist), the count and the
+    /// member's `_memberOf`.
+    pub fn remove_member<C: Collection, M: MemberOf<C>>(
+        &mut self,
+        collection: &Urn<C>,
+        member: &Urn<M>,
+    ) {
+        let step = self.step();
+        let (cu, mu) = (collection.as_str(), member.as_str());
+        let record = Write::delete(cu, &keys::member_sk(mu)).when(writes::exists());
+        let leave = Write::update(
+            mu,
+            mu,
+            Expr::new("DELETE #mo :c, #conv :c")
+                .name("#mo", attr::MEMBER_OF)
+                .name("#conv", attr::CONVEYING_COLLECTIONS)
+                .value(
+                    ":c",
+                    aws_sdk_dynamodb::types::AttributeValue::Ss(vec![cu.to_string()]),
+                ),
+        )
+        .when(writes::exists());
+        let r = self
+            .plan
+            .other(
+                step,
+                record,
+                Blame::Condition {
+                    urn: format!("{cu} member {mu}"),
+                    condition: "the membership exists".into(),
+                },
+            )
+            .and_then(|_| {
+                self.plan.count(
+                    step,
+                    cu,
+                    attr::MEMBER_COUNT,
+                    -1,
+                    writes::exists(),
+                    Blame::End {
+                        urn: cu.to_string(),
+                    },
+                )
+            })
+            .and_then(|_| {
+                self.plan.other(
+                    step,
+                    leave,
+                    Blame::End {
+                        urn: mu.to_string(),
+                    },
+                )
+            });
+        if let Err(e) = r {
+            self.refuse(step, e);
+        }
+    }
+
+    /// A condition of the caller's on the resource `urn` (e.g. "the account is still on plan
+    /// Team": `Expr::new("#p = :p").name("#p", "plan").value(":p", ..)`): the transaction
+    /// commits only if it holds. `describe` names it in the error.
+    pub fn require<E>(&mut self, urn: &Urn<E>, condition: Expr, describe: &str) {
+        let step = self.step();
+        let u = urn.as_str();
+        let blame = Blame::Condition {
+            urn: u.to_string(),
+            condition: describe.to_string(),
+        };
+        let condition = writes::exists().and(condition);
+        if let Err(e) = self.plan.condition(step, u, condition, blame) {
+            self.refuse(step, e);
+        }
+    }
+
+    /// Requires the resource to be unchanged since it was read (its version and incarnation),
+    /// without writing it.
+    pub fn require_unchanged<E>(&mut self, stored: &Stored<E>) {
+        let step = self.step();
+        let u = stored.urn.as_str();
+        let condition = writes::at_version(stored.meta.version)
+            .and(writes::incarnation(stored.meta.created_at))
+            .and(writes::not_fenced());
+        let blame = Blame::AsRead {
+            urn: u.to_string(),
+            read: Box::new(stored.meta.clone()),
+        };
+        if let Err(e) = self.plan.condition(step, u, condition, blame) {
+            self.refuse(step, e);
+        }
+    }
+
+    /// Sends the transaction: one TransactWriteItems, refused before sending when a step was
+    /// refused or the merged writes exceed DynamoDB's limits (100 actions, 4 MB).
+    pub async fn commit(self) -> std::result::Result<Committed, CommitError> {
+        let fail = |step: Option<usize>, error: Error| CommitError { step, error };
+        if let Some((step, e)) = self.refused {
+            return Err(fail(Some(step), e));
+        }
+        let writes = self.plan.into_writes().map_err(|e| fail(None, e))?;
+        if writes.is_empty() {
+            return Ok(Committed { id: self.id });
+        }
+        let mut tx = Tx::new();
+        let mut blames = Vec::with_capacity(writes.len());
+        for (w, b) in writes {
+            tx.push(w);
+            blames.push(b);
+        }
+        let name = format!("a transaction of {} steps", self.steps);
+        let outcome = tx
+            .send(self.store, &name)
+            .await
+            .map_err(|e| fail(None, e))?;
+        match outcome {
+            TxOutcome::Applied => Ok(Committed { id: self.id }),
+            TxOutcome::Cancelled(reasons) => Err(blame(&reasons, &blames)),
+        }
+    }
+}
+
+/// The error of the first action whose condition failed, named as its step's operation
+/// would name it.
+fn blame(reasons: &[Cancelled], blames: &[Blames]) -> CommitError {
+    for (r, bs) in reasons.iter().zip(blames) {
+        if !r.condition_failed() {
+            continue;
+        }
+        let old = r.item.as_ref();
+        let fenced = old.is_some_and(|o| o.contains_key(attr::DELETING));
+        // Of the steps sharing the item, the first whose condition the item as it was breaks
+        // is named; the caller's conditions come last (the item cannot tell), then the first.
+        let Some((step, b)) = bs
+            .iter()
+            .find(|(_, b)| breaks(b, old))
+            .or_else(|| {
+                bs.iter()
+                    .find(|(_, b)| matches!(b, Blame::Condition { .. }))
+            })
+            .or_else(|| bs.first())
+        else {
+            continue;
+        };
+        let error = match b {
+            Blame::New { urn } => Error::AlreadyExists { urn: urn.clone() },
+            Blame::Parent {
+                parent,
+                resource_type,
+            } => match old {
+                Some(_) if fenced => Error::BeingDeleted {
+                    urn: parent.clone(),
+                },
+                Some(o)
+                    if crate::records::attrs::get_s(o, attr::RESOURCE_TYPE).ok()
+                        == Some(resource_type.as_str()) =>
+                {
+                    Error::ChangedMeanwhile {
+                        urn: parent.clone(),
+                        what: "the parent was deleted and created again since it was read".into(),
+                    }
+                }
+                _ => Error::ParentMissing {
+                    parent: parent.clone(),
+                },
+            },
+            Blame::End { urn } if fenced => Error::BeingDeleted { urn: urn.clone() },
+            Blame::End { urn } => Error::RelatedMissing { urn: urn.clone() },
+            Blame::Marker {
+                resource_type,
+                marker,
+            } => Error::UniqueViolation {
+                resource_type: resource_type.clone(),
+                constraint: marker.constraint.to_string(),
+                value: marker.value.clone(),
+                holder: old
+                    .and_then(|i| crate::records::attrs::get_s(i, attr::OWNER_URN).ok())
+                    .map(str::to_string),
+            },
+            Blame::AsRead { urn, read } => super::update::write_failure(urn, read, old),
+            Blame::OldMarker { urn } => Error::ChangedMeanwhile {
+                urn: urn.clone(),
+                what: "moving its unique values".into(),
+            },
+            Blame::Condition { urn, condition } => Error::ConditionFailed {
+                urn: urn.clone(),
+                condition: condition.clone(),
+            },
+        };
+        return CommitError {
+            step: Some(*step),
+            error,
+        };
+    }
+    CommitError {
+        step: None,
+        error: Error::ChangedMeanwhile {
+            urn: "a composed transaction".into(),
+            what: "its items changed while it ran".into(),
+        },
+    }
+}
+
+/// Whether the item as it was (`old`, from ALL_OLD) breaks the condition behind `blame`:
+/// `false` when it is as the step needed it, so another step on the item must have failed.
+fn breaks(blame: &Blame, old: Option<&crate::Item>) -> bool {
+    use crate::records::attrs;
+    let Some(old) = old else {
+        // Gone: every condition on an existing item breaks; a new item's does not.
+        return !matches!(blame, Blame::New { .. } | Blame::Condition { .. });
+    };
+    let fenced = old.contains_key(attr::DELETING);
+    match blame {
+        Blame::New { .. } | Blame::Marker { .. } | Blame::OldMarker { .. } => true,
+        Blame::Parent { resource_type, .. } => {
+            fenced || attrs::get_s(old, attr::RESOURCE_TYPE).ok() != Some(resource_type.as_str())
+        }
+        Blame::End { .. } => fenced,
+        Blame::AsRead { read, .. } => {
+            fenced
+                || attrs::get_u64(old, attr::VERSION).ok() != Some(read.version)
+                || attrs::get_s(old, attr::CREATED_AT).ok()
+                    != Some(time::format(read.created_at).as_str())
+        }
+        Blame::Condition { .. } => false,
+    }
+}
