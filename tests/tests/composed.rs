@@ -333,3 +333,49 @@ async fn concurrent_composed_transactions_all_land() {
     let env = TestEnv::new().await;
     ddbrel_tests::concurrency::composed_transactions_all_land(&env, 16).await;
 }
+
+#[tokio::test]
+async fn a_leaf_is_deleted_with_its_records_in_the_transaction() {
+    let w = world().await;
+    let j = w.env.store.create_child(&w.col, job("old")).await.unwrap();
+    w.env.store.add_member(&w.red, &j).await.unwrap();
+    let j = w.env.store.get(&j.urn).await.unwrap();
+    w.env.counter.reset();
+    let mut t = w.env.store.transaction();
+    t.delete_leaf(&j);
+    let new = t.create_child(&w.col, job("new"));
+    t.add_member(&w.red, &new);
+    t.commit().await.expect("commits");
+    assert_eq!(w.env.counter.total(), 1);
+    assert!(w.env.store.try_get(&j.urn).await.unwrap().is_none());
+    let col = w.env.store.get(&w.col.urn).await.unwrap();
+    let red = w.env.store.get(&w.red.urn).await.unwrap();
+    // -1 and +1 on each, merged into one update of each.
+    assert_eq!((col.meta.child_count, red.meta.member_count), (1, 1));
+    assert_ok(&w.env).await;
+    // A resource that was not a leaf when read is refused before sending.
+    let mut t = w.env.store.transaction();
+    t.delete_leaf(&col);
+    let e = t.commit().await.expect_err("not a leaf");
+    assert!(matches!(e.error, Error::InvalidArgument { .. }), "{e}");
+    // A leaf changed since it was read: the delete's step is named.
+    let mut t = w.env.store.transaction();
+    let stale = w.env.store.get(&done_urn(&w).await).await.unwrap();
+    w.env.store.update(&stale).await.unwrap();
+    t.delete_leaf(&stale);
+    let e = t.commit().await.expect_err("stale");
+    assert_eq!(e.step, Some(0));
+    assert!(matches!(e.error, Error::Conflict { .. }), "{e}");
+    assert_ok(&w.env).await;
+}
+
+/// The URN of the one job left under the world's collection.
+async fn done_urn(w: &World) -> ddbrel_runtime::urn::Urn<entities::Job> {
+    let page = w
+        .env
+        .store
+        .children::<entities::Job>(&w.col.urn, ddbrel_runtime::PageRequest::first(10))
+        .await
+        .unwrap();
+    page.items[0].clone()
+}

@@ -1,6 +1,6 @@
 //! Composed transactions (SCHEMA.md §10 "Composed transaction"): typed steps (create,
 //! create a child, also of a parent created in the same transaction, update, add and remove
-//! a member, a caller's condition) committed as one TransactWriteItems, with the writes of
+//! a member, delete a leaf, a caller's condition) committed as one TransactWriteItems, with the writes of
 //! each item merged ([`plan`]) and a cancellation named after the step that caused it.
 
 mod plan;
@@ -420,6 +420,86 @@ impl Transaction<'_> {
                     },
                 )
             });
+        if let Err(e) = r {
+            self.refuse(step, e);
+        }
+    }
+
+    /// Deletes a leaf as read (no children, no members, not being deleted): the resource
+    /// conditioned on its state as read (SCHEMA.md §10 "Delete leaf"), its parent-child record
+    /// and its parent's count, its markers, and its memberships with their collections'
+    /// counts. A resource that was not a leaf when read is refused: delete it with
+    /// [`Store::delete`], which cascades.
+    pub fn delete_leaf<E: Entity>(&mut self, stored: &Stored<E>) {
+        let step = self.step();
+        let meta = &stored.meta;
+        if meta.child_count > 0 || meta.member_count > 0 || meta.deleting.is_some() {
+            self.refuse(
+                step,
+                Error::InvalidArgument {
+                    what: format!("deleting {} in a transaction", stored.urn),
+                    reason: "it was not a leaf when read (children, members or a cascade); use Store::delete, which cascades".into(),
+                },
+            );
+            return;
+        }
+        let u = stored.urn.as_str();
+        let gone = |what: &str| Blame::Condition {
+            urn: u.to_string(),
+            condition: format!("{what} still exists"),
+        };
+        let mut r = self.plan.other(
+            step,
+            Write::delete(u, u).when(writes::as_read(meta)),
+            Blame::AsRead {
+                urn: u.to_string(),
+                read: Box::new(meta.clone()),
+            },
+        );
+        if let Some(parent) = &meta.parent {
+            let record = Write::delete(parent.as_str(), &keys::child_sk(u)).when(writes::exists());
+            r = r
+                .and_then(|_| {
+                    self.plan
+                        .other(step, record, gone("its parent-child record"))
+                })
+                .and_then(|_| {
+                    self.plan.count(
+                        step,
+                        parent.as_str(),
+                        attr::CHILD_COUNT,
+                        -1,
+                        writes::exists(),
+                        Blame::End {
+                            urn: parent.to_string(),
+                        },
+                    )
+                });
+        }
+        for key in &meta.unique_keys {
+            r = r.and_then(|_| {
+                self.plan.other(
+                    step,
+                    writes::delete_marker_if_owned(key, u),
+                    Blame::OldMarker { urn: u.to_string() },
+                )
+            });
+        }
+        for c in &meta.member_of {
+            let record = Write::delete(c.as_str(), &keys::member_sk(u)).when(writes::exists());
+            r = r
+                .and_then(|_| self.plan.other(step, record, gone("its membership record")))
+                .and_then(|_| {
+                    self.plan.count(
+                        step,
+                        c.as_str(),
+                        attr::MEMBER_COUNT,
+                        -1,
+                        writes::exists(),
+                        Blame::End { urn: c.to_string() },
+                    )
+                });
+        }
         if let Err(e) = r {
             self.refuse(step, e);
         }

@@ -368,6 +368,14 @@ fn bookkept(pk: &str, base: Option<Write>, book: Bookkeeping) -> Result<Write> {
                 None => w,
             }
         }
+        // The changes cancel out (a child deleted and another created): only the
+        // conditions remain, as a ConditionCheck.
+        None if add.is_empty() => {
+            let check = condition
+                .take()
+                .unwrap_or_else(crate::wire::write::writes::exists);
+            return Ok(Write::check(pk, pk, check));
+        }
         None => Write::update(pk, pk, add),
     };
     if let Some(c) = condition {
