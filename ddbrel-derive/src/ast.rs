@@ -12,6 +12,8 @@ use crate::ctxt::Ctxt;
 /// The struct `#[derive(Entity)]` is on.
 pub struct Container<'a> {
     pub ident: &'a Ident,
+    /// The struct's visibility (the generated field paths have the same).
+    pub vis: &'a syn::Visibility,
     pub generics: &'a Generics,
     pub attrs: attr::Container,
     /// Named fields in declaration order; empty when the input is not a struct with named
@@ -126,6 +128,7 @@ impl<'a> Container<'a> {
         let constraints = constraints(cx, &fields, &attrs);
         Container {
             ident,
+            vis: &input.vis,
             generics: &input.generics,
             attrs,
             fields,

@@ -10,6 +10,7 @@ use crate::ast::{Constraint, Container};
 use crate::attr::Scope;
 use crate::ctxt::Ctxt;
 use crate::fallback;
+use crate::fields::field_paths;
 use crate::inherent::inherent_impl;
 use crate::prop::Model;
 use crate::valid;
@@ -32,10 +33,12 @@ fn expand(cont: &Container) -> TokenStream {
     let entity = entity_impl(&model);
     let relations = relation_impls(&model);
     let inherent = inherent_impl(&model, &cont.constraints);
+    let fields = field_paths(cont);
     quote! {
         #entity
         #relations
         #inherent
+        #fields
     }
 }
 

@@ -13,6 +13,7 @@ use quote::quote;
 use syn::DeriveInput;
 
 use crate::ast::Container;
+use crate::fields::field_paths;
 use crate::inherent::inherent_impl;
 use crate::prop::Model;
 use crate::valid;
@@ -75,6 +76,7 @@ pub fn expand(cont: &Container, input: &DeriveInput, error: syn::Error) -> Token
         usable
     });
     out.extend(inherent_impl(&Model::new(cont), constraints));
+    out.extend(field_paths(cont));
     out
 }
 

@@ -18,6 +18,7 @@ mod case;
 mod ctxt;
 mod expand;
 mod fallback;
+mod fields;
 mod inherent;
 mod prop;
 mod valid;

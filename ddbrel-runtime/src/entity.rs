@@ -180,3 +180,70 @@ pub const fn const_str_eq(a: &str, b: &str) -> bool {
     }
     true
 }
+
+/// A typed path to one stored field of entity `E` whose Rust type is `T`, for
+/// [`Store::patch`](crate::Store::patch). The derive generates one per stored field:
+/// `Job::fields().name` is a `Field<Job, String>`, so a value of the wrong type, or a field
+/// the entity does not have, is a compile error.
+pub struct Field<E, T> {
+    attribute: &'static str,
+    unique: bool,
+    _types: std::marker::PhantomData<fn() -> (E, T)>,
+}
+
+impl<E, T> Field<E, T> {
+    /// The path to the field stored as `attribute`; `unique` when a unique constraint reads
+    /// it. For the derive's generated code.
+    #[doc(hidden)]
+    pub const fn new(attribute: &'static str, unique: bool) -> Self {
+        Field {
+            attribute,
+            unique,
+            _types: std::marker::PhantomData,
+        }
+    }
+
+    /// The attribute the field is stored as.
+    pub fn attribute(&self) -> &'static str {
+        self.attribute
+    }
+
+    /// Whether a unique constraint reads the field.
+    pub fn is_unique(&self) -> bool {
+        self.unique
+    }
+}
+
+impl<E, T> Clone for Field<E, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E, T> Copy for Field<E, T> {}
+
+impl<E, T> std::fmt::Debug for Field<E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Field({})", self.attribute)
+    }
+}
+
+/// A number a patch can add to a field atomically (`ADD`), without reading it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a number, so a patch cannot `add` to it",
+    label = "a field of type `{Self}`",
+    note = "`add` is for integer and float fields; use `set` to replace a value of another type"
+)]
+pub trait Numeric: serde::Serialize + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! numeric {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Numeric for $t {}
+    )*};
+}
+numeric!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);

@@ -95,14 +95,15 @@ pub use cascade::{DeleteOptions, DeleteReport, Progress};
 pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
-    AccountScoped, Child, Collection, CollectionDescriptor, Entity, EntityDescriptor, MemberOf,
-    Root, UniqueConstraint, UniqueScope,
+    AccountScoped, Child, Collection, CollectionDescriptor, Entity, EntityDescriptor, Field,
+    MemberOf, Numeric, Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
 pub use ops::{
-    CommitError, Committed, GetOrCreated, Operand, Pending, Transaction, UpdateWithError, Upserted,
+    CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Transaction, UpdateWithError,
+    Upserted,
 };
 pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;

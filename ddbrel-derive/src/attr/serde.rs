@@ -31,6 +31,8 @@ pub struct SerdeField {
     pub flatten: Option<Path>,
     /// `default`: absent attributes read as the default.
     pub default: bool,
+    /// `with` or `serialize_with`: the stored form is not the field type's own.
+    pub custom: bool,
 }
 
 /// Reads `rename = ".."` or `rename(serialize = "..", ..)`: the serialized name.
@@ -86,6 +88,9 @@ pub fn parse_serde_field(attr: &Attribute, serde: &mut SerdeField) {
             serde.flatten = Some(meta.path.clone());
         } else if meta.path.is_ident("default") {
             serde.default = true;
+            skip_value(&meta)?;
+        } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
+            serde.custom = true;
             skip_value(&meta)?;
         } else {
             skip_value(&meta)?;

@@ -7,6 +7,7 @@ mod create;
 mod find_unique;
 mod members;
 pub(crate) mod migrate;
+mod patch;
 mod read;
 mod scope;
 mod table;
@@ -15,4 +16,5 @@ mod update;
 mod upsert;
 
 pub use compose::{CommitError, Committed, Operand, Pending, Transaction};
+pub use patch::Patch;
 pub use upsert::{GetOrCreated, UpdateWithError, Upserted};
