@@ -85,6 +85,7 @@ pub mod records;
 pub mod relationships;
 pub mod schema;
 pub mod store;
+mod string_set;
 pub mod time;
 pub mod tx;
 pub mod unique;
@@ -108,6 +109,7 @@ pub use ops::{
 pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;
 pub use store::{Store, Stored};
+pub use string_set::StringSet;
 pub use tx::RetryPolicy;
 pub use unique::UniqueKeyPart;
 pub use urn::{AnyUrn, Urn, UrnError, UrnPart};

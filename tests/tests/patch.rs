@@ -1,9 +1,9 @@
 //! Field-level updates (`Store::patch`): named fields only, one UpdateItem, no read; a field of
 //! a unique constraint moves its marker; optimistic locking on request; a lost response
-//! retried is applied once.
+//! retried is applied once; string-set elements added and removed by concurrent writers.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use ddbrel_runtime::{Entity, Error, Store};
+use ddbrel_runtime::{Entity, Error, Store, StringSet};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::faults::Fault;
 use ddbrel_tests::invariants::assert_ok;
@@ -20,6 +20,8 @@ struct Doc {
     view_count: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    #[serde(default, skip_serializing_if = "StringSet::is_empty")]
+    tags: StringSet,
 }
 
 fn doc(slug: &str) -> Doc {
@@ -28,6 +30,7 @@ fn doc(slug: &str) -> Doc {
         title: "Draft".into(),
         view_count: 0,
         note: Some("first".into()),
+        tags: ["draft"].into_iter().collect(),
     }
 }
 
@@ -298,4 +301,107 @@ async fn refusals_are_named() {
         .await
         .expect_err("fenced");
     assert!(matches!(err, Error::BeingDeleted { .. }), "{err}");
+}
+
+/// Elements of a string set are added and removed without a read or a version: writers
+/// adding different tags concurrently all keep theirs, the stored attribute is an `SS`, and
+/// removing the last element leaves the attribute absent (read back as an empty set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_elements_added_concurrently_are_all_kept() {
+    let env = TestEnv::modelled(std::time::Duration::from_millis(2)).await;
+    let d = create(&env.store, "tags").await;
+    let tags = Doc::fields().tags;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, urn) = (env.store.clone(), d.urn.clone());
+            tokio::spawn(async move {
+                store
+                    .patch(&urn)
+                    .add_elements(tags, [format!("t{i}"), "shared".to_string()])
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await
+            .unwrap()
+            .expect("an element add needs no version");
+    }
+    let now = env.store.get(&d.urn).await.unwrap();
+    let expected: StringSet = (0..8)
+        .map(|i| format!("t{i}"))
+        .chain(["shared".to_string(), "draft".to_string()])
+        .collect();
+    assert_eq!(now.data.tags, expected);
+    assert_eq!(now.meta.version, 9);
+    let raw = env.raw_item(d.urn.as_str(), d.urn.as_str()).await.unwrap();
+    assert!(
+        matches!(raw.get("tags"), Some(AttributeValue::Ss(v)) if v.len() == 10),
+        "stored as a string set: {:?}",
+        raw.get("tags")
+    );
+
+    env.counter.reset();
+    let all: Vec<String> = expected.iter().map(str::to_string).collect();
+    let emptied = env
+        .store
+        .patch(&d.urn)
+        .remove_elements(tags, all)
+        .add(Doc::fields().view_count, 1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(env.counter.total(), 1, "one UpdateItem");
+    assert!(emptied.data.tags.is_empty());
+    let raw = env.raw_item(d.urn.as_str(), d.urn.as_str()).await.unwrap();
+    assert!(!raw.contains_key("tags"), "DynamoDB stores no empty set");
+    // Adding to an absent set creates it; setting an empty set removes the attribute.
+    let again = env
+        .store
+        .patch(&d.urn)
+        .add_elements(tags, ["back"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.data.tags, ["back"].into_iter().collect());
+    env.store
+        .patch(&d.urn)
+        .set(tags, StringSet::new())
+        .send()
+        .await
+        .unwrap();
+    let raw = env.raw_item(d.urn.as_str(), d.urn.as_str()).await.unwrap();
+    assert!(!raw.contains_key("tags"));
+    assert_ok(&env).await;
+}
+
+/// With a unique field in the same patch (the read-first path), set elements are applied to
+/// the set read.
+#[tokio::test]
+async fn set_elements_with_a_unique_field_are_applied_to_the_read() {
+    let env = TestEnv::new().await;
+    let d = create(&env.store, "set-unique").await;
+    let fields = Doc::fields();
+    let after = env
+        .store
+        .patch(&d.urn)
+        .set(fields.slug, "set-unique-2".to_string())
+        .add_elements(fields.tags, ["x", "y"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.data.tags, ["draft", "x", "y"].into_iter().collect());
+    let after = env
+        .store
+        .patch(&d.urn)
+        .set(fields.slug, "set-unique-3".to_string())
+        .remove_elements(fields.tags, ["draft", "x", "y"])
+        .send()
+        .await
+        .unwrap();
+    assert!(after.data.tags.is_empty());
+    let raw = env.raw_item(d.urn.as_str(), d.urn.as_str()).await.unwrap();
+    assert!(!raw.contains_key("tags"));
+    assert_ok(&env).await;
 }

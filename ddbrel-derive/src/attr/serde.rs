@@ -33,6 +33,8 @@ pub struct SerdeField {
     pub default: bool,
     /// `with` or `serialize_with`: the stored form is not the field type's own.
     pub custom: bool,
+    /// `skip_serializing_if = ".."`.
+    pub skip_if: bool,
 }
 
 /// Reads `rename = ".."` or `rename(serialize = "..", ..)`: the serialized name.
@@ -88,6 +90,9 @@ pub fn parse_serde_field(attr: &Attribute, serde: &mut SerdeField) {
             serde.flatten = Some(meta.path.clone());
         } else if meta.path.is_ident("default") {
             serde.default = true;
+            skip_value(&meta)?;
+        } else if meta.path.is_ident("skip_serializing_if") {
+            serde.skip_if = true;
             skip_value(&meta)?;
         } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
             serde.custom = true;

@@ -236,3 +236,30 @@ fn check_constraint_fields(cx: &Ctxt, cont: &Container, constraint: &Constraint)
         }
     }
 }
+
+/// A `StringSet` field is `#[serde(default, skip_serializing_if = "StringSet::is_empty")]`:
+/// DynamoDB stores no empty set, and removing a set's last element removes the attribute, so
+/// an empty set must be written as no attribute and read back from none.
+pub fn check_string_sets(cx: &Ctxt, cont: &Container) {
+    for field in &cont.fields {
+        let syn::Type::Path(path) = field.ty else {
+            continue;
+        };
+        let is_set = path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "StringSet" && segment.arguments.is_none());
+        let serde = &field.attrs.serde;
+        if !is_set || !field.stored() || serde.custom || (serde.default && serde.skip_if) {
+            continue;
+        }
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "field `{}` is a `StringSet`, which DynamoDB cannot store empty: declare it `#[serde(default, skip_serializing_if = \"StringSet::is_empty\")]`",
+                field.ident
+            ),
+        );
+    }
+}

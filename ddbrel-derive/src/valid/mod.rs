@@ -23,6 +23,7 @@ pub fn check(cx: &Ctxt, cont: &Container) {
     container::check_account_scoped(cx, cont);
     fields::check_serde_container(cx, cont);
     fields::check_fields(cx, cont);
+    fields::check_string_sets(cx, cont);
     fields::check_constraints(cx, cont);
     container::check_collection(cx, cont);
     container::check_urn_length(cx, cont);

@@ -1,4 +1,5 @@
-//! Field-level updates (SCHEMA.md §10 "Patch"): set, remove or add to named fields without
+//! Field-level updates (SCHEMA.md §10 "Patch"): set, remove or add to named fields, add or
+//! remove elements of a [`StringSet`](crate::StringSet) field, without
 //! reading or rewriting the rest of the item: one UpdateItem. A patch that changes a field of
 //! a unique constraint, or meets an item written by an older schema version, reads the
 //! resource first and writes it as [`Store::update`] does (markers moved in the same
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::records::attrs::{self, n, s};
 use crate::records::resource::{Stored, write_token};
 use crate::schema::attr;
+use crate::string_set::StringSet;
 use crate::time;
 use crate::urn::Urn;
 use crate::wire::expr::Expr;
@@ -26,6 +28,10 @@ enum Change {
     Set(AttributeValue, serde_json::Value),
     Remove,
     Add(AttributeValue, serde_json::Value),
+    /// Elements added to a string set (`ADD`).
+    AddElements(Vec<String>),
+    /// Elements removed from a string set (`DELETE`).
+    RemoveElements(Vec<String>),
 }
 
 /// A field-level update in the making: see [`Store::patch`].
@@ -107,12 +113,45 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
         }
     }
 
-    /// Sets the field to `value`.
+    /// Sets the field to `value`. A value that encodes as null (`None`, an empty
+    /// [`StringSet`]) removes the attribute, as a whole write that skips it leaves it absent.
     pub fn set<T: serde::Serialize>(mut self, field: Field<E, T>, value: T) -> Self {
         match self.encode(field.attribute(), &value) {
+            Some((AttributeValue::Null(_), _)) => {
+                self.change(field.attribute(), field.is_unique(), Change::Remove)
+            }
             Some((v, j)) => self.change(field.attribute(), field.is_unique(), Change::Set(v, j)),
             None => self,
         }
+    }
+
+    /// Adds `values` to a [`StringSet`] field, atomically and without reading it (`ADD`):
+    /// concurrent writers adding elements all keep theirs. Adding none changes nothing.
+    pub fn add_elements<S: Into<String>>(
+        self,
+        field: Field<E, StringSet>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        if values.is_empty() {
+            return self;
+        }
+        self.change(field.attribute(), false, Change::AddElements(values))
+    }
+
+    /// Removes `values` from a [`StringSet`] field, atomically and without reading it
+    /// (`DELETE`; removing the last element leaves the field empty). Removing none changes
+    /// nothing.
+    pub fn remove_elements<S: Into<String>>(
+        self,
+        field: Field<E, StringSet>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        if values.is_empty() {
+            return self;
+        }
+        self.change(field.attribute(), false, Change::RemoveElements(values))
     }
 
     /// Removes an optional field (it reads back as `None`).
@@ -177,7 +216,8 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
     fn write(&self, token: &str) -> Write {
         let u = self.urn.as_str();
         let mut expr = Expr::default();
-        let (mut sets, mut removes, mut adds) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut sets, mut removes, mut adds, mut deletes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, (attribute, change)) in self.changes.iter().enumerate() {
             let (name, value) = (format!("#p{i}"), format!(":p{i}"));
             expr = expr.name(&name, attribute);
@@ -190,6 +230,14 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
                 Change::Add(v, _) => {
                     expr = expr.value(&value, v.clone());
                     adds.push(format!("{name} {value}"));
+                }
+                Change::AddElements(values) => {
+                    expr = expr.value(&value, AttributeValue::Ss(values.clone()));
+                    adds.push(format!("{name} {value}"));
+                }
+                Change::RemoveElements(values) => {
+                    expr = expr.value(&value, AttributeValue::Ss(values.clone()));
+                    deletes.push(format!("{name} {value}"));
                 }
             }
         }
@@ -207,6 +255,9 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
             text.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         text.push_str(&format!(" ADD {}", adds.join(", ")));
+        if !deletes.is_empty() {
+            text.push_str(&format!(" DELETE {}", deletes.join(", ")));
+        }
         let mut condition = writes::live()
             .and(
                 Expr::new("#sv = :sv")
@@ -325,6 +376,24 @@ fn apply<E: Entity>(urn: &Urn<E>, data: &mut E, changes: &[(&'static str, Change
                     _ => serde_json::json!(now.as_f64().unwrap_or(0.0) + j.as_f64().unwrap_or(0.0)),
                 };
                 obj.insert(attribute.to_string(), sum);
+            }
+            Change::AddElements(values) | Change::RemoveElements(values) => {
+                let mut set: StringSet = match obj.get(*attribute) {
+                    Some(now) => serde_json::from_value(now.clone())
+                        .map_err(|e| encode_err(format!("{attribute}: {e}")))?,
+                    None => StringSet::new(),
+                };
+                for v in values {
+                    if matches!(change, Change::AddElements(_)) {
+                        set.insert(v.clone());
+                    } else {
+                        set.remove(v);
+                    }
+                }
+                obj.insert(
+                    attribute.to_string(),
+                    serde_json::to_value(&set).map_err(|e| encode_err(e.to_string()))?,
+                );
             }
         }
     }
