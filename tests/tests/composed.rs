@@ -379,3 +379,104 @@ async fn done_urn(w: &World) -> ddbrel_runtime::urn::Urn<entities::Job> {
         .unwrap();
     page.items[0].clone()
 }
+
+/// A patch joins a transaction as a value: on a collection that a child create in the same
+/// transaction also counts, and on a job another step adds to a label, each item written
+/// once (the patch's update and the bookkeeping merged into one clause of each kind).
+#[tokio::test]
+async fn a_patch_joins_a_transaction_and_merges_with_bookkeeping() {
+    let w = world().await;
+    let store = &w.env.store;
+    let j = store.create_child(&w.col, job("patched")).await.unwrap();
+    w.env.counter.reset();
+    let mut t = store.transaction();
+    let child = t.create_child(&w.col, job("new"));
+    let described = t.patch(
+        store
+            .patch(&w.col.urn)
+            .set(JobCollection::fields().description, Some("nightly".into())),
+    );
+    t.patch(
+        store
+            .patch(&j.urn)
+            .set(entities::Job::fields().status, entities::JobStatus::Paused),
+    );
+    t.add_member(&w.red, &j);
+    assert_eq!(described, 1, "the patch's step number");
+    let done = t.commit().await.expect("commits");
+    assert_eq!(
+        w.env.counter.snapshot(),
+        [("TransactWriteItems".to_string(), 1)].into()
+    );
+    assert!(done.stored(&child).is_some());
+    let col = store.get(&w.col.urn).await.unwrap();
+    assert_eq!(col.data.description.as_deref(), Some("nightly"));
+    assert_eq!(col.meta.version, w.col.meta.version + 1);
+    let raw = w
+        .env
+        .raw_item(w.col.urn.as_str(), w.col.urn.as_str())
+        .await
+        .unwrap();
+    assert_eq!(n(&raw, "_childCount").as_deref(), Some("2"));
+    let job_raw = w
+        .env
+        .raw_item(j.urn.as_str(), j.urn.as_str())
+        .await
+        .unwrap();
+    assert_eq!(ss(&job_raw, "_memberOf"), vec![w.red.urn.to_string()]);
+    let job_now = store.get(&j.urn).await.unwrap();
+    assert_eq!(job_now.data.status, entities::JobStatus::Paused);
+    assert_eq!(job_now.meta.version, 2);
+    assert_ok(&w.env).await;
+}
+
+/// A patch step's failure is named as the patch alone would name it, and nothing lands; a
+/// patch of a unique field cannot join (it reads first) and nothing is sent.
+#[tokio::test]
+async fn a_patch_step_that_fails_is_named_and_nothing_lands() {
+    let w = world().await;
+    let store = &w.env.store;
+    let mut t = store.transaction();
+    let child = t.create_child(&w.col, job("never"));
+    t.patch(
+        store
+            .patch(&w.account.urn)
+            .set(Account::fields().name, "stale".to_string())
+            .expect_version(w.account.meta.version + 1),
+    );
+    let err = t.commit().await.expect_err("the version moved on");
+    assert_eq!(err.step, Some(1));
+    assert!(
+        matches!(
+            err.error,
+            Error::Conflict {
+                current: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        w.env
+            .raw_item(child.urn().as_str(), child.urn().as_str())
+            .await
+            .is_none()
+    );
+    assert_eq!(
+        store.get(&w.account.urn).await.unwrap().data.name,
+        w.account.data.name
+    );
+
+    w.env.counter.reset();
+    let mut t = store.transaction();
+    t.patch(
+        store
+            .patch(&w.col.urn)
+            .set(JobCollection::fields().name, "renamed".to_string()),
+    );
+    let err = t.commit().await.expect_err("a unique field");
+    assert_eq!(err.step, Some(0));
+    assert!(matches!(err.error, Error::InvalidArgument { .. }), "{err}");
+    assert_eq!(w.env.counter.total(), 0, "refused before sending");
+    assert_ok(&w.env).await;
+}

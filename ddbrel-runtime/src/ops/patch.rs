@@ -284,31 +284,101 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
 
     /// The error for a refused patch, from the item as it was.
     fn failure(&self, old: Option<&crate::Item>) -> Error {
-        let urn = self.urn.to_string();
-        let Some(old) = old else {
-            return Error::NotFound { urn };
-        };
-        if old.contains_key(attr::DELETING) {
-            return Error::BeingDeleted { urn };
+        failure(self.urn.as_str(), self.version, E::SCHEMA_VERSION, old)
+    }
+
+    /// The patch as one step of a composed transaction: its UpdateItem, and what the step
+    /// needs to name a failure. A patch of a unique field reads first, so it cannot join.
+    pub(crate) fn into_step(self) -> Result<(Write, PatchBlame)> {
+        if let Some(e) = self.error {
+            return Err(e);
         }
-        let current = attrs::get_u64(old, attr::VERSION).ok();
-        if let Some(found) = attrs::get_u64(old, attr::SCHEMA_VERSION)
-            .ok()
-            .filter(|v| *v > u64::from(E::SCHEMA_VERSION))
-        {
+        if self.unique {
+            return Err(Error::InvalidArgument {
+                what: format!("patch of {} in a transaction", self.urn),
+                reason: "it changes a field of a unique constraint, which is read first: \
+                         read the resource and add an update step instead"
+                    .into(),
+            });
+        }
+        if self.changes.is_empty() {
+            return Err(Error::InvalidArgument {
+                what: format!("patch of {} in a transaction", self.urn),
+                reason: "it changes nothing".into(),
+            });
+        }
+        let write = self.write(&write_token());
+        let blame = PatchBlame {
+            urn: self.urn.to_string(),
+            expected: self.version,
+            schema: E::SCHEMA_VERSION,
+        };
+        Ok((write, blame))
+    }
+}
+
+/// What a patch step needs to name the failure of its condition.
+#[derive(Debug, Clone)]
+pub(crate) struct PatchBlame {
+    pub(crate) urn: String,
+    pub(crate) expected: Option<u64>,
+    pub(crate) schema: u32,
+}
+
+impl PatchBlame {
+    /// Whether the item as it was (`old`) breaks the patch's condition.
+    pub(crate) fn breaks(&self, old: Option<&crate::Item>) -> bool {
+        let Some(old) = old else { return true };
+        old.contains_key(attr::DELETING)
+            || attrs::get_u64(old, attr::SCHEMA_VERSION).ok() != Some(u64::from(self.schema))
+            || self
+                .expected
+                .is_some_and(|v| attrs::get_u64(old, attr::VERSION).ok() != Some(v))
+    }
+
+    /// The error, from the item as it was.
+    pub(crate) fn error(&self, old: Option<&crate::Item>) -> Error {
+        failure(&self.urn, self.expected, self.schema, old)
+    }
+}
+
+/// The error for a patch of `urn` refused on the item as it was: gone, fenced, written by
+/// another schema version, or at another version than `expected`.
+fn failure(urn: &str, expected: Option<u64>, schema: u32, old: Option<&crate::Item>) -> Error {
+    let urn = urn.to_string();
+    let Some(old) = old else {
+        return Error::NotFound { urn };
+    };
+    if old.contains_key(attr::DELETING) {
+        return Error::BeingDeleted { urn };
+    }
+    let current = attrs::get_u64(old, attr::VERSION).ok();
+    match attrs::get_u64(old, attr::SCHEMA_VERSION) {
+        Ok(found) if found > u64::from(schema) => {
             return Error::SchemaTooNew {
                 key: urn,
                 found: u32::try_from(found).unwrap_or(u32::MAX),
-                supported: E::SCHEMA_VERSION,
+                supported: schema,
             };
         }
-        Error::Conflict {
-            urn,
-            expected: self.version.unwrap_or_default(),
-            current,
+        Ok(found) if found < u64::from(schema) => {
+            return Error::ChangedMeanwhile {
+                urn,
+                what: format!(
+                    "the item is at schema version {found}: a patch in a transaction cannot migrate it; patch it alone, or migrate the table first"
+                ),
+            };
         }
+        _ => {}
     }
+    Error::Conflict {
+        urn,
+        expected: expected.unwrap_or_default(),
+        current,
+    }
+}
 
+impl<'s, E: Entity + Clone> Patch<'s, E> {
     /// The patch as a read-modify-write: the changes applied to the data read (through its
     /// serde form, where the field names are the stored attribute names) and written by
     /// [`Store::update`], which moves the markers; re-read on a conflict unless a version is

@@ -84,14 +84,26 @@ impl Expr {
         out
     }
 
-    /// Update clauses of both (`SET a = :a` and `ADD b :b` give `SET a = :a ADD b :b`): the
-    /// texts joined by a space, with the placeholders of both.
+    /// Update clauses of both, with the placeholders of both: `SET a = :a` and `ADD b :b`
+    /// give `SET a = :a ADD b :b`, and clauses of one kind in both are joined into one
+    /// (`ADD a :a` and `ADD b :b` give `ADD a :a, b :b`), since DynamoDB allows each kind
+    /// once. The clause keywords are found as whole words; ddbrel writes every attribute and
+    /// value as a placeholder, so no name or value can look like one.
     pub fn merge(self, other: Expr) -> Expr {
-        let text = match (self.text.is_empty(), other.text.is_empty()) {
-            (true, _) => other.text.clone(),
-            (_, true) => self.text.clone(),
-            _ => format!("{} {}", self.text, other.text),
-        };
+        let mut clauses: Vec<(&str, Vec<String>)> = Vec::new();
+        for text in [self.text.as_str(), other.text.as_str()] {
+            for (keyword, body) in update_clauses(text) {
+                match clauses.iter_mut().find(|(k, _)| *k == keyword) {
+                    Some((_, bodies)) => bodies.push(body),
+                    None => clauses.push((keyword, vec![body])),
+                }
+            }
+        }
+        let text = clauses
+            .iter()
+            .map(|(keyword, bodies)| format!("{keyword} {}", bodies.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut out = self.merge_maps(other);
         out.text = text;
         out
@@ -189,5 +201,52 @@ mod tests {
         assert_eq!(names.map(|n| n.len()), Some(2));
         assert_eq!(values.map(|v| v.len()), Some(2));
         assert_eq!(shared_maps([&Expr::new("x")]), (None, None));
+    }
+}
+
+/// The clauses of an update expression: each keyword (`SET`, `REMOVE`, `ADD`, `DELETE`) with
+/// the text up to the next one.
+fn update_clauses(text: &str) -> Vec<(&'static str, String)> {
+    const KEYWORDS: [&str; 4] = ["SET", "REMOVE", "ADD", "DELETE"];
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for word in text.split_whitespace() {
+        match KEYWORDS.iter().find(|k| **k == word) {
+            Some(keyword) => out.push((keyword, String::new())),
+            None => match out.last_mut() {
+                Some((_, body)) => {
+                    if !body.is_empty() {
+                        body.push(' ');
+                    }
+                    body.push_str(word);
+                }
+                // Text before any keyword is not an update expression; keep it as it is.
+                None => out.push(("", word.to_string())),
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::Expr;
+
+    #[test]
+    fn clauses_of_one_kind_are_joined() {
+        let a = Expr::new("SET #a = :a, #b = :b ADD #v :one DELETE #s :s");
+        let b = Expr::new("ADD #cc :cc, #mo :mo");
+        assert_eq!(
+            a.merge(b).text(),
+            "SET #a = :a, #b = :b ADD #v :one, #cc :cc, #mo :mo DELETE #s :s"
+        );
+        let c = Expr::new("SET #x = if_not_exists(#x, :z) REMOVE #r");
+        assert_eq!(
+            c.merge(Expr::new("SET #y = :y")).text(),
+            "SET #x = if_not_exists(#x, :z), #y = :y REMOVE #r"
+        );
+        assert_eq!(
+            Expr::default().merge(Expr::new("ADD #a :a")).text(),
+            "ADD #a :a"
+        );
     }
 }

@@ -71,6 +71,7 @@ pub(super) fn blame(reasons: &[Cancelled], blames: &[Blames]) -> CommitError {
                 urn: urn.clone(),
                 what: "moving its unique values".into(),
             },
+            Blame::Patched(p) => p.error(old),
             Blame::Condition { urn, condition } => Error::ConditionFailed {
                 urn: urn.clone(),
                 condition: condition.clone(),
@@ -112,5 +113,6 @@ fn breaks(blame: &Blame, old: Option<&crate::Item>) -> bool {
                     != Some(time::format(read.created_at).as_str())
         }
         Blame::Condition { .. } => false,
+        Blame::Patched(p) => p.breaks(Some(old)),
     }
 }

@@ -314,6 +314,24 @@ impl Transaction<'_> {
         }
     }
 
+    /// Joins a field-level update ([`Store::patch`], built but not sent) to the transaction:
+    /// its one UpdateItem, with its conditions (the resource live, at this schema version,
+    /// at the expected version if one was given); other steps' bookkeeping on the same
+    /// resource joins it. A patch of a unique field cannot join (it reads first): use
+    /// [`Transaction::update`]. Returns the step's number; read the resource after the
+    /// commit for its new state.
+    pub fn patch<E: Entity + Clone>(&mut self, patch: super::patch::Patch<'_, E>) -> usize {
+        let step = self.step();
+        let r = patch.into_step().and_then(|(write, blame)| {
+            self.plan
+                .resource_write(step, write, Blame::Patched(Box::new(blame)))
+        });
+        if let Err(e) = r {
+            self.refuse(step, e);
+        }
+        step
+    }
+
     /// Adds `member` to `collection` with the collection type's default for conveying
     /// authorization: the membership record, the collection's count and the member's
     /// `_memberOf`, either end read earlier or created by an earlier step (whose Put then

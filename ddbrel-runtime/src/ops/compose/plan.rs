@@ -39,6 +39,8 @@ pub(crate) enum Blame {
     OldMarker { urn: String },
     /// The caller's condition.
     Condition { urn: String, condition: String },
+    /// A patch of named fields.
+    Patched(Box<crate::ops::patch::PatchBlame>),
 }
 
 /// The bookkeeping several steps do on one existing item: count changes and collections
