@@ -135,6 +135,26 @@ async fn request_counts_are_at_the_floor() {
     assert_eq!(t.row("update, one unique change", &n, 1), 1);
     let (_, n) = c.measure(Tri::find_by_b(store, "b2")).await;
     assert_eq!(t.row("lookup by unique value", &n, 2), 2);
+    let (patched, n) = c
+        .measure(
+            store
+                .patch(&j.urn)
+                .set(Job::fields().schedule, Some("@daily".to_string()))
+                .send(),
+        )
+        .await;
+    assert_eq!(patched.unwrap().meta.version, 3);
+    assert_eq!(t.row("patch of one field (UpdateItem)", &n, 1), 1);
+    let missing = Job::new_urn();
+    let (many, n) = c
+        .measure(store.get_many(&[j.urn.clone(), missing.clone(), j.urn.clone()]))
+        .await;
+    let many = many.unwrap();
+    assert_eq!(t.row("get_many, 3 URNs (1 missing, 1 repeated)", &n, 1), 1);
+    assert_eq!(many.len(), 3, "one entry per URN, in order");
+    assert_eq!(many[0].as_ref().map(|s| &s.urn), Some(&j.urn));
+    assert!(many[1].is_none(), "the missing one is reported");
+    assert_eq!(many[2].as_ref().map(|s| &s.urn), Some(&j.urn));
 
     let label = store
         .create_child(
@@ -262,4 +282,32 @@ async fn request_counts_are_at_the_floor() {
         println!("| {op} | {total} | {floor} | {detail} |");
     }
     let _ = (acct, Account::descriptor());
+}
+
+/// `get_many` of 250 URNs: one BatchGetItem per 100 distinct keys, in the caller's order.
+#[tokio::test]
+async fn get_many_is_one_batch_get_per_100_urns_in_order() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let acct = store.create(sample::account("many")).await.unwrap();
+    let col = sample::collection(store, &acct, "c").await.unwrap();
+    jobs_under(store, &col, 240).await;
+    let mut urns: Vec<_> = store
+        .children::<Job>(&col.urn, PageRequest::all())
+        .await
+        .unwrap()
+        .items;
+    urns.reverse();
+    urns.extend((0..10).map(|_| Job::new_urn()));
+    env.counter.reset();
+    let many = store.get_many(&urns).await.unwrap();
+    assert_eq!(
+        env.counter.snapshot(),
+        [("BatchGetItem".to_string(), 3)].into()
+    );
+    assert_eq!(many.len(), 250);
+    for (urn, got) in urns.iter().zip(&many).take(240) {
+        assert_eq!(got.as_ref().map(|s| &s.urn), Some(urn));
+    }
+    assert!(many[240..].iter().all(Option::is_none));
 }

@@ -1,4 +1,5 @@
-//! Reading a resource by URN (SCHEMA.md §10 "Get"): one strongly consistent GetItem.
+//! Reading resources by URN (SCHEMA.md §10 "Get", "Get many"): one strongly consistent
+//! GetItem, or one BatchGetItem per 100 distinct URNs.
 
 use tracing::instrument;
 
@@ -26,6 +27,48 @@ impl Store {
             None => Ok(None),
             Some(item) => Stored::from_item(item).map(Some),
         }
+    }
+
+    /// Reads many resources of one type by URN: strongly consistent BatchGetItem requests,
+    /// one per 100 distinct URNs (unprocessed keys retried). The result is in the order of
+    /// `urns`, one entry each (a URN given twice is read once and reported twice), `None`
+    /// where no resource has the URN.
+    ///
+    /// ```no_run
+    /// # use ddbrel_runtime::{Entity, Store, Urn};
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Entity)]
+    /// # #[urn(type = "Docs.Doc")]
+    /// # pub struct Doc { title: String }
+    /// # async fn f(store: &Store, urns: Vec<Urn<Doc>>) -> ddbrel_runtime::Result<()> {
+    /// let docs = store.get_many(&urns).await?;
+    /// for (urn, doc) in urns.iter().zip(&docs) {
+    ///     match doc {
+    ///         Some(doc) => println!("{urn}: {}", doc.data.title),
+    ///         None => println!("{urn}: not found"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A request's error, or [`Error::InvalidItem`] naming the item that does not decode.
+    #[instrument(name = "ddbrel.get_many", skip_all, fields(urns = urns.len()))]
+    pub async fn get_many<E: Entity>(&self, urns: &[Urn<E>]) -> Result<Vec<Option<Stored<E>>>> {
+        let keys = urns
+            .iter()
+            .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
+            .collect();
+        let items = self.batch_get(keys).await?;
+        urns.iter()
+            .map(|urn| {
+                let key = (urn.as_str().to_string(), urn.as_str().to_string());
+                items
+                    .get(&key)
+                    .map(|item| Stored::from_item(item.clone()))
+                    .transpose()
+            })
+            .collect()
     }
 
     /// Reads one raw item by key (strongly consistent).
