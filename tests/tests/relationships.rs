@@ -147,12 +147,20 @@ async fn reads_of_parent_children_and_ancestors_count_requests() {
     );
     assert_eq!(total(&counts), 1);
 
-    let desc = store
-        .descendants(tree.account.urn.as_any(), None)
-        .await
-        .unwrap();
+    let (desc, counts) = env
+        .counter
+        .measure(store.descendants(tree.account.urn.as_any(), None))
+        .await;
+    let desc = desc.unwrap();
     // 2 collections + 10 jobs + 1 label + 2 users + 1 team.
     assert_eq!(desc.len(), 16);
+    // A Query for the account and for each of its 2 collections (the internal nodes), and a
+    // BatchGetItem per level below the first for the counts that tell the leaves (not 17
+    // Queries, one per node).
+    assert_eq!(
+        counts,
+        [("BatchGetItem".to_string(), 2), ("Query".to_string(), 3)].into()
+    );
     assert_eq!(desc.iter().filter(|(_, d)| *d == 2).count(), 10);
     let shallow = store
         .descendants(tree.account.urn.as_any(), Some(1))

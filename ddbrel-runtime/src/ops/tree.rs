@@ -166,8 +166,11 @@ impl Store {
     }
 
     /// Every descendant, breadth-first, with its depth (1 = child), down to `max_depth`
-    /// levels (`None`: all). One strongly consistent Query per node with children, at most
-    /// `concurrency` at once.
+    /// levels (`None`: all). One strongly consistent Query per node with children (the
+    /// start node's, then each internal node's, at most `DEFAULT_CONCURRENCY` at once), and
+    /// per level below the first one BatchGetItem per 100 nodes, whose `_childCount` tells
+    /// the leaves, which are not queried: a count is never below the child records it counts
+    /// (SCHEMA.md I9), so a count of 0 means none.
     #[instrument(name = "ddbrel.descendants", skip_all, fields(urn = %urn))]
     pub async fn descendants(
         &self,
@@ -179,6 +182,9 @@ impl Store {
         let mut depth = 0;
         let mut seen = HashSet::from([urn.clone()]);
         while !level.is_empty() && max_depth.is_none_or(|m| depth < m) {
+            if depth > 0 {
+                level = self.with_children(level).await?;
+            }
             depth += 1;
             let next: Vec<Vec<AnyUrn>> = stream::iter(level)
                 .map(|node| async move {
@@ -207,5 +213,28 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The nodes of `level` that may have children: those whose item has a `_childCount`
+    /// above 0 (absent: no child was ever created under it, since every child create adds
+    /// to it in the same transaction; unreadable: read the partition to be safe). An item
+    /// that is gone has no partition left to read (SCHEMA.md section 10).
+    async fn with_children(&self, level: Vec<AnyUrn>) -> Result<Vec<AnyUrn>> {
+        let keys = level
+            .iter()
+            .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
+            .collect();
+        let items = self.batch_get(keys).await?;
+        Ok(level
+            .into_iter()
+            .filter(|u| {
+                let key = (u.as_str().to_string(), u.as_str().to_string());
+                items.get(&key).is_some_and(|item| {
+                    item.contains_key(crate::schema::attr::CHILD_COUNT)
+                        && crate::records::attrs::get_u64(item, crate::schema::attr::CHILD_COUNT)
+                            .map_or(true, |count| count > 0)
+                })
+            })
+            .collect())
     }
 }
