@@ -27,7 +27,14 @@ impl Failure {
 }
 
 impl From<ddbrel_runtime::Error> for Failure {
+    /// The error's message; a bulk operation cut short also says what stopped it (a missing
+    /// table, throttling), which its own message leaves to its source.
     fn from(e: ddbrel_runtime::Error) -> Self {
-        Failure::new(e.to_string())
+        match &e {
+            ddbrel_runtime::Error::Incomplete { source, .. } => {
+                Failure::new(format!("{e}: {source}"))
+            }
+            _ => Failure::new(e.to_string()),
+        }
     }
 }

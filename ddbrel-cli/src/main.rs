@@ -179,9 +179,10 @@ impl PageArgs {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    // The table commands manage the table themselves; everything else on the local engine
-    // gets the table created on first use.
-    let auto_create = !matches!(cli.command, Command::Table { .. } | Command::Serve { .. });
+    // Only `table create` and the demo (the README's first command, on a fresh machine)
+    // create a table: any other command on a table that does not exist says so, so that a
+    // mistyped `--table` never leaves an empty table behind.
+    let auto_create = matches!(cli.command, Command::Demo { .. });
     if let Command::Serve { port, memory } = &cli.command {
         return serve::serve(&cli.location, *port, *memory).await;
     }

@@ -811,6 +811,10 @@ fn export_delete_import_round_trip() {
 
     env.ok(&["table", "delete", "--yes"]);
     let first = env.path("first.jsonl");
+    // Only `table create` creates a table.
+    let err = env.fails(&["import", first.to_str().unwrap()], 1);
+    assert!(err.contains("does not exist"), "{err}");
+    env.ok(&["table", "create"]);
     let out = env.ok(&["import", first.to_str().unwrap()]);
     assert!(out.contains(&format!("imported {n} records")), "{out}");
     let (_, after) = export_set(&env, "second.jsonl");
@@ -822,6 +826,31 @@ fn export_delete_import_round_trip() {
     let v: Value = serde_json::from_str(&env.ok(&["get", &s.bob])).unwrap();
     assert_eq!(v["displayName"], "Bob");
     env.ok(&["check"]);
+}
+
+/// A mistyped `--table` is an error naming the table, and leaves no table behind: only
+/// `table create` (and the demo) create one.
+#[test]
+fn a_mistyped_table_is_an_error_and_creates_nothing() {
+    let (env, s) = sample_env();
+    for args in [
+        vec!["--table", "ddbrl", "get", s.bob.as_str()],
+        vec!["--table", "ddbrl", "check"],
+        vec!["--table", "ddbrl", "migrate"],
+        vec!["--table", "ddbrl", "find", "Account", "slug", SLUG],
+    ] {
+        let err = env.fails(&args, 1);
+        assert!(
+            err.contains("table ddbrl does not exist"),
+            "{args:?}: {err}"
+        );
+    }
+    let err = env.fails(&["--table", "ddbrl", "table", "describe"], 1);
+    assert!(
+        err.contains("does not exist"),
+        "no table was created: {err}"
+    );
+    env.ok(&["get", &s.bob]);
 }
 
 #[test]
