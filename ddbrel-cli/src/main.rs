@@ -161,8 +161,8 @@ enum Command {
 /// Paging options.
 #[derive(Args, Debug, Clone)]
 struct PageArgs {
-    /// DynamoDB's page limit (items read).
-    #[arg(long)]
+    /// DynamoDB's page limit (items read), at least 1.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     limit: Option<u32>,
     /// The cursor printed with the previous page.
     #[arg(long)]

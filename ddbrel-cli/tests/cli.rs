@@ -948,6 +948,20 @@ fn unknown_types_and_constraints() {
     assert!(err.contains("scope"), "{err}");
 }
 
+/// `--limit 0` would read nothing and print an empty page with exit 0: a usage error.
+#[test]
+fn a_zero_limit_is_a_usage_error() {
+    let env = Env::new();
+    let args = ["children", "urn:pp:System.Account::x", "--limit", "0"];
+    let out = env.cmd(&args).output().expect("run ddbrel");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_no_panic(&stderr, &args);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("--limit"), "{stderr}");
+    assert!(!env.db().exists(), "nothing ran: {stderr}");
+}
+
 #[test]
 fn find_without_a_value_is_a_usage_error() {
     let env = Env::new();
