@@ -9,19 +9,25 @@ macro_rules! say {
 
 use serde_json::Value;
 
-/// Prints rows: with `json`, each row as an object of the columns; else an aligned table.
-pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
+/// Prints rows: with `json`, each row as an object of the columns (numbers and booleans as
+/// JSON numbers and booleans); else an aligned table.
+pub fn rows(json: bool, columns: &[&str], rows: &[Vec<Value>]) {
     if json {
         for row in rows {
             let obj: serde_json::Map<String, Value> = columns
                 .iter()
                 .zip(row)
-                .map(|(c, v)| (c.to_string(), Value::String(v.clone())))
+                .map(|(c, v)| (c.to_string(), v.clone()))
                 .collect();
             say!("{}", Value::Object(obj));
         }
         return;
     }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(text).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = columns.iter().map(|c| c.len()).collect();
     for row in rows {
         for (i, v) in row.iter().enumerate() {
@@ -53,6 +59,14 @@ pub fn rows(json: bool, columns: &[&str], rows: &[Vec<String>]) {
     }
     if rows.is_empty() {
         say!("(none)");
+    }
+}
+
+/// A cell as people read it: a string without quotes, anything else as JSON writes it.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -346,6 +346,10 @@ fn table_create_is_idempotent_and_describe_shows_both_indexes() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["table"], "ddbrel");
     assert_eq!(rows[0]["status"], "ACTIVE");
+    assert!(
+        rows[0]["items"].is_u64() && rows[0]["bytes"].is_u64(),
+        "JSON numbers: {rows:?}"
+    );
     let indexes: BTreeSet<&str> = rows[0]["indexes"].as_str().unwrap().split(',').collect();
     assert_eq!(
         indexes,
@@ -601,9 +605,9 @@ fn members_and_collections() {
         BTreeSet::from([s.alice.clone(), s.bob.clone()])
     );
     assert!(
-        field(&rows, "conveys_authorization")
-            .iter()
-            .all(|c| c == "true")
+        rows.iter()
+            .all(|r| r["conveys_authorization"] == Value::Bool(true)),
+        "a JSON boolean: {rows:?}"
     );
 
     let out = env.ok(&["members", &s.label]);
@@ -633,7 +637,8 @@ fn ancestors_and_scope() {
         &env.ok(&["--json", "ancestors", &s.jobs[0]]),
         &["depth", "urn"],
     );
-    assert_eq!(field(&rows, "depth"), vec!["0", "1"]);
+    let depths: Vec<Option<u64>> = rows.iter().map(|r| r["depth"].as_u64()).collect();
+    assert_eq!(depths, vec![Some(0), Some(1)], "JSON numbers: {rows:?}");
     assert_eq!(
         field(&rows, "urn"),
         vec![s.account.clone(), s.collection.clone()],
@@ -747,7 +752,10 @@ fn delete_dry_run_counts_then_delete_removes_everything_beneath() {
         .map(|r| {
             (
                 r["kind"].as_str().unwrap().to_string(),
-                r["count"].as_str().unwrap().to_string(),
+                r["count"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("count is a JSON number: {r:?}"))
+                    .to_string(),
             )
         })
         .collect();
@@ -788,7 +796,11 @@ fn delete_dry_run_counts_then_delete_removes_everything_beneath() {
         &["deleted", "records", "requests", "swept"],
     );
     assert_eq!(rows[0]["deleted"], s.collection.as_str());
-    assert_eq!(rows[0]["records"], "15");
+    assert_eq!(rows[0]["records"], 15, "a JSON number");
+    assert!(
+        rows[0]["requests"].is_u64() && rows[0]["swept"].is_boolean(),
+        "{rows:?}"
+    );
     for urn in [&s.collection, &s.jobs[0], &s.jobs[4]] {
         let err = env.fails(&["get", urn], 1);
         assert!(err.contains("not found"), "{err}");
@@ -889,9 +901,9 @@ fn migrate_reports_a_row_per_type() {
         );
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert_eq!(rows[0]["type"], "Job");
-        assert_eq!(rows[0]["found"], "0");
-        assert_eq!(rows[0]["migrated"], "0");
-        assert_eq!(rows[0]["failed"], "0");
+        assert_eq!(rows[0]["found"], 0, "JSON numbers");
+        assert_eq!(rows[0]["migrated"], 0);
+        assert_eq!(rows[0]["failed"], 0);
     }
 }
 

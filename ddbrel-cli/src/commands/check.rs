@@ -8,16 +8,16 @@ use crate::output;
 
 /// Prints an audit's findings (a table, or one JSON object per finding) and a summary line.
 fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
-    let rows: Vec<Vec<String>> = audit
+    let rows: Vec<Vec<serde_json::Value>> = audit
         .findings
         .iter()
         .map(|f| {
             vec![
-                f.kind.as_str().to_string(),
-                f.invariant.to_string(),
-                if f.repairable() { "yes" } else { "no" }.to_string(),
-                f.key.clone(),
-                f.message.clone(),
+                f.kind.as_str().into(),
+                f.invariant.to_string().into(),
+                if f.repairable() { "yes" } else { "no" }.into(),
+                f.key.clone().into(),
+                f.message.clone().into(),
             ]
         })
         .collect();

@@ -16,20 +16,20 @@ use crate::prompt::confirm;
 pub async fn delete(ctx: &Ctx, text: &str, dry_run: bool, yes: bool) -> Result<(), Failure> {
     let u = urn(text)?;
     let plan = ctx.store.plan_delete(&u).await?;
-    let mut rows: Vec<Vec<String>> = plan
+    let mut rows: Vec<Vec<serde_json::Value>> = plan
         .resources
         .iter()
-        .map(|(t, n)| vec![format!("Resource {t}"), n.to_string()])
+        .map(|(t, n)| vec![format!("Resource {t}").into(), (*n).into()])
         .collect();
     rows.push(vec![
         "ParentChildRelationship".into(),
-        plan.parent_child.to_string(),
+        plan.parent_child.into(),
     ]);
     rows.push(vec![
         "CollectionMembershipRelationship".into(),
-        plan.memberships.to_string(),
+        plan.memberships.into(),
     ]);
-    rows.push(vec!["UniqueKeyValue".into(), plan.markers.to_string()]);
+    rows.push(vec!["UniqueKeyValue".into(), plan.markers.into()]);
     if dry_run {
         output::rows(ctx.json, &["kind", "count"], &rows);
         return Ok(());
@@ -72,10 +72,10 @@ pub async fn delete(ctx: &Ctx, text: &str, dry_run: bool, yes: bool) -> Result<(
         ctx.json,
         &["deleted", "records", "requests", "swept"],
         &[vec![
-            u.to_string(),
-            report.record_count().to_string(),
-            ctx.counter.total().to_string(),
-            report.swept.to_string(),
+            u.to_string().into(),
+            report.record_count().into(),
+            ctx.counter.total().into(),
+            report.swept.into(),
         ]],
     );
     Ok(())

@@ -12,15 +12,15 @@ pub async fn migrate(ctx: &Ctx, type_: Option<&str>, segments: u32) -> Result<()
     let reports =
         entities::migrate_all(&ctx.store, wanted.map(|d| d.resource_type), segments).await?;
     let mut failed = 0;
-    let rows: Vec<Vec<String>> = reports
+    let rows: Vec<Vec<serde_json::Value>> = reports
         .iter()
         .map(|(t, r)| {
             failed += r.failed.len();
             vec![
-                t.to_string(),
-                r.found.to_string(),
-                r.migrated.to_string(),
-                r.failed.len().to_string(),
+                t.to_string().into(),
+                r.found.into(),
+                r.migrated.into(),
+                r.failed.len().into(),
             ]
         })
         .collect();

@@ -4,6 +4,7 @@
 use ddbrel_runtime::codec::{self, to_plain_json};
 use ddbrel_runtime::schema::attr;
 use ddbrel_runtime::{Order, PageRequest};
+use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::failure::Failure;
@@ -27,7 +28,7 @@ pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
 pub async fn parent(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.parent_of_any(&u).await?;
-    let rows: Vec<Vec<String>> = p.into_iter().map(|p| vec![p.to_string()]).collect();
+    let rows: Vec<Vec<Value>> = p.into_iter().map(|p| vec![p.to_string().into()]).collect();
     output::rows(ctx.json, &["parent"], &rows);
     Ok(())
 }
@@ -45,10 +46,10 @@ pub async fn children(
         .store
         .children_any(&u, prefix.as_deref(), Order::OldestFirst, page)
         .await?;
-    let rows: Vec<Vec<String>> = p
+    let rows: Vec<Vec<Value>> = p
         .items
         .iter()
-        .map(|c| vec![c.resource_type().to_string(), c.to_string()])
+        .map(|c| vec![c.resource_type().to_string().into(), c.to_string().into()])
         .collect();
     output::rows(ctx.json, &["type", "urn"], &rows);
     output::cursor(ctx.json, &p.cursor);
@@ -59,10 +60,10 @@ pub async fn children(
 pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.members_any(&u, page).await?;
-    let rows: Vec<Vec<String>> = p
+    let rows: Vec<Vec<Value>> = p
         .items
         .iter()
-        .map(|m| vec![m.member.to_string(), m.conveys_authorization.to_string()])
+        .map(|m| vec![m.member.to_string().into(), m.conveys_authorization.into()])
         .collect();
     output::rows(ctx.json, &["member", "conveys_authorization"], &rows);
     output::cursor(ctx.json, &p.cursor);
@@ -73,13 +74,13 @@ pub async fn members(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Fai
 pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(), Failure> {
     let u = urn(text)?;
     let p = ctx.store.collections_of(&u, page).await?;
-    let rows: Vec<Vec<String>> = p
+    let rows: Vec<Vec<Value>> = p
         .items
         .iter()
         .map(|m| {
             vec![
-                m.collection.to_string(),
-                m.conveys_authorization.to_string(),
+                m.collection.to_string().into(),
+                m.conveys_authorization.into(),
             ]
         })
         .collect();
@@ -92,10 +93,10 @@ pub async fn collections(ctx: &Ctx, text: &str, page: PageRequest) -> Result<(),
 pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let a = ctx.store.ancestors(&u).await?;
-    let rows: Vec<Vec<String>> = a
+    let rows: Vec<Vec<Value>> = a
         .iter()
         .enumerate()
-        .map(|(i, a)| vec![i.to_string(), a.to_string()])
+        .map(|(i, a)| vec![(i as u64).into(), a.to_string().into()])
         .collect();
     output::rows(ctx.json, &["depth", "urn"], &rows);
     Ok(())
@@ -105,9 +106,9 @@ pub async fn ancestors(ctx: &Ctx, text: &str) -> Result<(), Failure> {
 pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     let u = urn(text)?;
     let s = ctx.store.authorization_scope(&u).await?;
-    let rows: Vec<Vec<String>> = s
+    let rows: Vec<Vec<Value>> = s
         .iter()
-        .map(|a| vec![a.resource_type().to_string(), a.to_string()])
+        .map(|a| vec![a.resource_type().to_string().into(), a.to_string().into()])
         .collect();
     output::rows(ctx.json, &["type", "urn"], &rows);
     Ok(())
@@ -138,16 +139,14 @@ pub async fn account(
             say!("{}", to_plain_json(item));
         }
     } else {
-        let rows: Vec<Vec<String>> = p
+        let rows: Vec<Vec<Value>> = p
             .items
             .iter()
             .map(|i| {
                 vec![
-                    codec::get_s(i, attr::RESOURCE_TYPE)
-                        .unwrap_or("?")
-                        .to_string(),
-                    codec::get_s(i, "PK").unwrap_or("?").to_string(),
-                    codec::get_s(i, attr::CREATED_AT).unwrap_or("?").to_string(),
+                    codec::get_s(i, attr::RESOURCE_TYPE).unwrap_or("?").into(),
+                    codec::get_s(i, "PK").unwrap_or("?").into(),
+                    codec::get_s(i, attr::CREATED_AT).unwrap_or("?").into(),
                 ]
             })
             .collect();

@@ -39,11 +39,11 @@ pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
                 ctx.json,
                 &["table", "status", "items", "bytes", "indexes"],
                 &[vec![
-                    d.name,
-                    d.status,
-                    d.item_count.to_string(),
-                    d.size_bytes.to_string(),
-                    d.indexes.join(","),
+                    d.name.into(),
+                    d.status.into(),
+                    d.item_count.into(),
+                    d.size_bytes.into(),
+                    d.indexes.join(",").into(),
                 ]],
             );
         }
