@@ -167,10 +167,23 @@ pub(crate) fn decode_migrating<E: Entity>(
         E::migrate(meta.schema_version, &mut item)?;
     }
     item.retain(|k, _| !is_reserved(k));
-    let data: E = serde_dynamo::from_item(item).map_err(|e| {
+    // Through serde_path_to_error, so that the message names the field (and the element or
+    // key inside it) that does not decode.
+    let item: serde_dynamo::Item = item.into();
+    let deserializer = serde_dynamo::Deserializer::from_attribute_value(
+        serde_dynamo::AttributeValue::M(item.into()),
+    );
+    let data: E = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!(" at field `{path}`")
+        };
         Error::invalid_item(
             key(),
-            format!("does not decode as {}: {e}", E::RESOURCE_TYPE),
+            format!("does not decode as {}{at}: {inner}", E::RESOURCE_TYPE),
         )
     })?;
     Ok((urn, data, meta, before))
