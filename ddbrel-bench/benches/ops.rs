@@ -89,7 +89,7 @@ fn ops(c: &mut Criterion) {
         let (r, d) = fx
             .store_counter
             .measure(fx.store.by_account::<Job>(
-                seed.account.urn.as_any(),
+                &seed.account.urn,
                 Order::OldestFirst,
                 PageRequest::first(PAGE),
             ))
@@ -156,7 +156,7 @@ fn ops(c: &mut Criterion) {
     };
     let by_account = || {
         rt.block_on(fx.store.by_account::<Job>(
-            seed.account.urn.as_any(),
+            &seed.account.urn,
             Order::OldestFirst,
             PageRequest::first(PAGE),
         ))

@@ -165,7 +165,7 @@ async fn pairs_send_the_same_requests_and_agree() {
     let (page, ours) = fx
         .store_counter
         .measure(fx.store.by_account::<Job>(
-            seed.account.urn.as_any(),
+            &seed.account.urn,
             Order::OldestFirst,
             PageRequest::first(10),
         ))

@@ -269,10 +269,30 @@ fn relation_impls(model: &Model) -> TokenStream {
         }),
     }
 
+    // The account type: itself for a root, the parent's child account for a child.
+    let account = match (&cont.attrs.parent, &model.parent_type) {
+        (Some(parent), Some(_)) => {
+            quote!(<#parent as ::ddbrel_runtime::AccountParent>::ChildAccount)
+        }
+        _ => quote!(#ident),
+    };
     if cont.attrs.account_scoped.is_some() {
         out.extend(quote! {
             #[automatically_derived]
-            impl ::ddbrel_runtime::AccountScoped for #ident {}
+            impl ::ddbrel_runtime::AccountScoped for #ident {
+                type Account = #account;
+            }
+            #[automatically_derived]
+            impl ::ddbrel_runtime::AccountParent for #ident {
+                type ChildAccount = #account;
+            }
+        });
+    } else {
+        out.extend(quote! {
+            #[automatically_derived]
+            impl ::ddbrel_runtime::AccountParent for #ident {
+                type ChildAccount = #ident;
+            }
         });
     }
 

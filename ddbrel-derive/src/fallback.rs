@@ -63,9 +63,17 @@ pub fn expand(cont: &Container, input: &DeriveInput, error: syn::Error) -> Token
     if cont.account_scoped() {
         out.extend(quote! {
             #[automatically_derived]
-            impl ::ddbrel_runtime::AccountScoped for #ident {}
+            impl ::ddbrel_runtime::AccountScoped for #ident {
+                type Account = #ident;
+            }
         });
     }
+    out.extend(quote! {
+        #[automatically_derived]
+        impl ::ddbrel_runtime::AccountParent for #ident {
+            type ChildAccount = #ident;
+        }
+    });
     out.extend(collection_stubs(cont));
 
     let mut names: Vec<&str> = Vec::new();

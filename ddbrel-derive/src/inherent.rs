@@ -93,6 +93,13 @@ fn finder(model: &Model, constraint: &Constraint) -> TokenStream {
         .collect();
 
     let (scope_param, scope_arg, scope_doc) = match (constraint.scope, &cont.attrs.parent) {
+        // Typed by the account type; untyped only in the stub after an error (the type is
+        // not account-scoped, which is reported once, where the constraint says so).
+        (Scope::Account, _) if cont.account_scoped() => (
+            quote!(account: &::ddbrel_runtime::Urn<<Self as ::ddbrel_runtime::AccountScoped>::Account>,),
+            quote!(::core::option::Option::Some(account.as_any())),
+            " in the account `account`",
+        ),
         (Scope::Account, _) => (
             quote!(account: &::ddbrel_runtime::AnyUrn,),
             quote!(::core::option::Option::Some(account)),

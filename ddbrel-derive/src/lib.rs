@@ -48,8 +48,10 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `#[entity(version = N)]`: the schema version written as `_schemaVersion` (at least 1).
 /// - `#[parent(P)]`: implements `Child<Parent = P>`; `P`'s URN type must be this type's minus
 ///   its last segment (checked at compile time). Without it, implements `Root`.
-/// - `#[account_scoped]`: implements `AccountScoped`. The account comes from the parent, so a
-///   parent is required.
+/// - `#[account_scoped]`: implements `AccountScoped`, with `Account` the account's type: the
+///   parent's account if the parent is account-scoped, else the parent. The account comes
+///   from the parent, so a parent is required. Every entity also implements `AccountParent`
+///   (the account its children get).
 /// - `#[collection(of(A, B), conveys_authorization = true|false)]`: implements `Collection`
 ///   and `MemberOf<Self>` for each member. `conveys_authorization` is required: whether a new
 ///   membership grants access is a decision to write down, not a default.

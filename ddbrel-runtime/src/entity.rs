@@ -143,7 +143,20 @@ pub trait Child: Entity {
     label = "not declared `#[account_scoped]`",
     note = "add `#[account_scoped]` to `{Self}` to store `_accountUrn` and query it by account"
 )]
-pub trait AccountScoped: Entity {}
+pub trait AccountScoped: Entity {
+    /// The type of the account its resources are placed in (`_accountUrn`): the parent's
+    /// account when the parent is account-scoped, else the parent (SCHEMA.md section 5.1). `Store::by_account` and account-scoped finders take a
+    /// `Urn` of this type, so passing another type's URN does not compile.
+    type Account: Entity;
+}
+
+/// The account a child of this type is placed in: an account-scoped type passes its own
+/// account down, any other type is itself the account of its account-scoped children. The
+/// derive implements it for every entity.
+pub trait AccountParent: Entity {
+    /// The account type of an account-scoped child of `Self`.
+    type ChildAccount: Entity;
+}
 
 /// An entity type declared with `#[collection(..)]`.
 #[diagnostic::on_unimplemented(

@@ -96,8 +96,8 @@ pub use cascade::{DeleteOptions, DeleteReport, Progress};
 pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
-    AccountScoped, Child, Collection, CollectionDescriptor, Entity, EntityDescriptor, Field,
-    MemberOf, Numeric, Root, UniqueConstraint, UniqueScope,
+    AccountParent, AccountScoped, Child, Collection, CollectionDescriptor, Entity,
+    EntityDescriptor, Field, MemberOf, Numeric, Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};

@@ -130,7 +130,7 @@ async fn capacity_per_operation() {
     );
     op!(
         "account page",
-        store.by_account::<Job>(acct.urn.as_any(), Order::OldestFirst, PageRequest::all())
+        store.by_account::<Job>(&acct.urn, Order::OldestFirst, PageRequest::all())
     );
     op!(
         "authorization scope (user in a team)",

@@ -668,7 +668,9 @@ impl Entity for Doc {
 impl Child for Doc {
     type Parent = Folder;
 }
-impl AccountScoped for Doc {}
+impl AccountScoped for Doc {
+    type Account = Folder;
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Page {
@@ -700,7 +702,9 @@ impl Entity for Page {
 impl Child for Page {
     type Parent = Doc;
 }
-impl AccountScoped for Page {}
+impl AccountScoped for Page {
+    type Account = Folder;
+}
 
 #[tokio::test]
 async fn what_the_store_writes_passes() {

@@ -1,7 +1,7 @@
 //! Account-scoped queries on ResourcesByAccountIndex, pagination and cursors.
 
 use ddbrel_runtime::query::paginate;
-use ddbrel_runtime::{AnyUrn, Error, Order, PageRequest, Store, Stored};
+use ddbrel_runtime::{Error, Order, PageRequest, Store, Stored};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::sample::{self, job};
 use entities::{Account, Job, JobCollection, User};
@@ -47,7 +47,7 @@ async fn a_thousand_jobs_in_small_pages_each_once_in_order() {
     loop {
         let (page, counts) = env
             .counter
-            .measure(store.by_account::<Job>(account.urn.as_any(), Order::OldestFirst, req))
+            .measure(store.by_account::<Job>(&account.urn, Order::OldestFirst, req))
             .await;
         let page = page.unwrap();
         assert_eq!(counts.values().sum::<u64>(), 1, "one Query per page");
@@ -64,7 +64,7 @@ async fn a_thousand_jobs_in_small_pages_each_once_in_order() {
 
     // Newest first through the stream.
     let newest: Vec<Stored<Job>> = paginate(Some(100), |page| {
-        let (store, a) = (store.clone(), account.urn.as_any().clone());
+        let (store, a) = (store.clone(), account.urn.clone());
         async move { store.by_account::<Job>(&a, Order::NewestFirst, page).await }
     })
     .try_collect()
@@ -109,14 +109,14 @@ async fn a_cursor_is_refused_by_another_query() {
         }
     }
     let page = store
-        .by_account::<Job>(a.urn.as_any(), Order::OldestFirst, PageRequest::first(2))
+        .by_account::<Job>(&a.urn, Order::OldestFirst, PageRequest::first(2))
         .await
         .unwrap();
     let cursor = page.cursor.clone().unwrap();
     // Another account.
     let err = store
         .by_account::<Job>(
-            b.urn.as_any(),
+            &b.urn,
             Order::OldestFirst,
             PageRequest::after(Some(2), cursor.clone()),
         )
@@ -127,7 +127,7 @@ async fn a_cursor_is_refused_by_another_query() {
     assert!(
         store
             .by_account::<JobCollection>(
-                a.urn.as_any(),
+                &a.urn,
                 Order::OldestFirst,
                 PageRequest::after(None, cursor.clone())
             )
@@ -137,7 +137,7 @@ async fn a_cursor_is_refused_by_another_query() {
     assert!(
         store
             .by_account::<Job>(
-                a.urn.as_any(),
+                &a.urn,
                 Order::NewestFirst,
                 PageRequest::after(None, cursor.clone())
             )
@@ -153,18 +153,14 @@ async fn a_cursor_is_refused_by_another_query() {
     // Garbage.
     assert!(matches!(
         store
-            .by_account::<Job>(
-                a.urn.as_any(),
-                Order::OldestFirst,
-                PageRequest::after(None, "%%%")
-            )
+            .by_account::<Job>(&a.urn, Order::OldestFirst, PageRequest::after(None, "%%%"))
             .await,
         Err(Error::InvalidCursor { .. })
     ));
     // The right query continues.
     let next = store
         .by_account::<Job>(
-            a.urn.as_any(),
+            &a.urn,
             Order::OldestFirst,
             PageRequest::after(Some(2), cursor),
         )
@@ -187,7 +183,7 @@ async fn prefixes_end_with_double_colon() {
     store.create_child(&col, job("j")).await.unwrap();
     // `System.Account.JobCollection` must not match `System.Account.JobCollection.Job`.
     let cols = store
-        .by_account::<JobCollection>(a.urn.as_any(), Order::OldestFirst, PageRequest::all())
+        .by_account::<JobCollection>(&a.urn, Order::OldestFirst, PageRequest::all())
         .await
         .unwrap();
     assert_eq!(cols.items.len(), 1);
@@ -214,7 +210,7 @@ proptest! {
         rt.block_on(async {
             let env = TestEnv::new().await;
             let store = &env.store;
-            let mut accounts: Vec<(AnyUrn, usize)> = Vec::new();
+            let mut accounts: Vec<(ddbrel_runtime::Urn<entities::Account>, usize)> = Vec::new();
             for (i, n) in per_account.iter().enumerate() {
                 let a = store.create(sample::account(&format!("iso{i}"))).await.unwrap();
                 for u in 0..*n {
@@ -223,7 +219,7 @@ proptest! {
                         .await
                         .unwrap();
                 }
-                accounts.push((a.urn.as_any().clone(), *n));
+                accounts.push((a.urn.clone(), *n));
             }
             for (a, n) in &accounts {
                 let users: Vec<Stored<User>> = paginate(Some(2), |page| {
@@ -234,7 +230,7 @@ proptest! {
                 .await
                 .unwrap();
                 assert_eq!(users.len(), *n);
-                assert!(users.iter().all(|u| u.meta.account.as_ref() == Some(a)));
+                assert!(users.iter().all(|u| u.meta.account.as_ref() == Some(a.as_any())));
             }
         });
     }

@@ -190,11 +190,7 @@ async fn request_counts_are_at_the_floor() {
         .await;
     assert_eq!(t.row("collections of (InvertedIndex)", &n, 1), 1);
     let (_, n) = c
-        .measure(store.by_account::<Job>(
-            acct.urn.as_any(),
-            Order::OldestFirst,
-            PageRequest::first(50),
-        ))
+        .measure(store.by_account::<Job>(&acct.urn, Order::OldestFirst, PageRequest::first(50)))
         .await;
     assert_eq!(t.row("account page (ResourcesByAccountIndex)", &n, 1), 1);
     let (_, n) = c.measure(store.ancestors(j.urn.as_any())).await;

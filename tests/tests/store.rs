@@ -266,7 +266,10 @@ async fn items_that_do_not_decode_are_errors_naming_the_key() {
         Err(Error::InvalidItem { key: k, reason }) => {
             assert_eq!(k, key);
             assert!(reason.contains("Test.Note"), "{reason}");
-            assert!(reason.contains("at field `stars`"), "names the field: {reason}");
+            assert!(
+                reason.contains("at field `stars`"),
+                "names the field: {reason}"
+            );
         }
         other => panic!("expected InvalidItem, got {other:?}"),
     }

@@ -285,11 +285,7 @@ async fn read(step: &mut Step<'_>, sample: &Sample) -> Result<(), Failure> {
 
     step.begin();
     let in_account = store
-        .by_account::<Job>(
-            account.urn.as_any(),
-            Order::NewestFirst,
-            PageRequest::first(10),
-        )
+        .by_account::<Job>(&account.urn, Order::NewestFirst, PageRequest::first(10))
         .await?;
     step.done(
         "Jobs of the account, newest first (ResourcesByAccountIndex)",

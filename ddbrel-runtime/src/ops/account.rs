@@ -20,13 +20,13 @@ impl Store {
     #[instrument(name = "ddbrel.by_account", skip_all, fields(account = %account, resource_type = E::RESOURCE_TYPE))]
     pub async fn by_account<E: AccountScoped>(
         &self,
-        account: &AnyUrn,
+        account: &Urn<E::Account>,
         order: Order,
         page: PageRequest,
     ) -> Result<Page<Stored<E>>> {
         let prefix = Urn::<E>::prefix();
         let (items, cursor) = self
-            .account_query(account, Some(&prefix), order, &page)
+            .account_query(account.as_any(), Some(&prefix), order, &page)
             .await?;
         let items = items
             .into_iter()

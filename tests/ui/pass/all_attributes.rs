@@ -1,7 +1,7 @@
 // Every attribute form, checked at run time through the descriptors, `unique_parts` and the
 // trait impls; the `find_by_*` signatures are checked by compiling calls to them.
 use ddbrel_runtime::{
-    AccountScoped, AnyUrn, Child, Collection, CollectionDescriptor, Entity, MemberOf, Root, Store,
+    AccountScoped, Child, Collection, CollectionDescriptor, Entity, MemberOf, Root, Store,
     Stored, UniqueConstraint, UniqueScope, Urn,
 };
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,7 @@ pub struct Tag {
 fn is_root<E: Root>() {}
 fn is_child_of<C: Child<Parent = P>, P: Entity>() {}
 fn is_account_scoped<E: AccountScoped>() {}
+fn has_account<E: AccountScoped<Account = A>, A: Entity>() {}
 fn is_member<C: Collection, M: MemberOf<C>>() {}
 fn is_send<T: Send>(_: &T) {}
 
@@ -101,7 +102,6 @@ fn is_send<T: Send>(_: &T) {}
 #[allow(dead_code)]
 async fn lookups(
     store: &Store,
-    account: &AnyUrn,
     tenant: &Urn<Tenant>,
     project: &Urn<Project>,
 ) -> ddbrel_runtime::Result<()> {
@@ -110,15 +110,15 @@ async fn lookups(
         Tenant::find_by_billing_ref(store, Some("B-1".to_string())).await?;
     let _: Option<Stored<Project>> = Project::find_by_display_name(store, tenant, "Apollo").await?;
     let _: Option<Stored<Project>> =
-        Project::find_by_owner_code(store, account, "ada@example.com", 7u32).await?;
+        Project::find_by_owner_code(store, tenant, "ada@example.com", 7u32).await?;
     let _: Option<Stored<Project>> =
         Project::find_by_region_project_code(store, "eu", 7u32).await?;
     let _: Option<Stored<Project>> = Project::find_by_type(store, String::from("x")).await?;
     let _: Option<Stored<Task>> = Task::find_by_parent(store, project, "p").await?;
-    let _: Option<Stored<Task>> = Task::find_by_store(store, account, "s").await?;
-    let _: Option<Stored<Task>> = Task::find_by_account_number(store, account, 42u64).await?;
+    let _: Option<Stored<Task>> = Task::find_by_store(store, tenant, "s").await?;
+    let _: Option<Stored<Task>> = Task::find_by_account_number(store, tenant, 42u64).await?;
     is_send(&Tenant::find_by_slug(store, "acme"));
-    is_send(&Project::find_by_owner_code(store, account, "a", 1u32));
+    is_send(&Project::find_by_owner_code(store, tenant, "a", 1u32));
     Ok(())
 }
 
@@ -138,6 +138,10 @@ fn main() {
     is_account_scoped::<Project>();
     is_account_scoped::<Task>();
     is_account_scoped::<Portfolio>();
+    // A Task's parent Project is account-scoped: its account is the Project's, a Tenant.
+    has_account::<Project, Tenant>();
+    has_account::<Task, Tenant>();
+    has_account::<Portfolio, Tenant>();
     is_member::<Portfolio, Project>();
     is_member::<Portfolio, Tenant>();
     is_member::<Tag, Task>();
