@@ -132,11 +132,7 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
         field: Field<E, StringSet>,
         values: impl IntoIterator<Item = S>,
     ) -> Self {
-        let values: Vec<String> = values.into_iter().map(Into::into).collect();
-        if values.is_empty() {
-            return self;
-        }
-        self.change(field.attribute(), false, Change::AddElements(values))
+        self.elements(field, values, Change::AddElements)
     }
 
     /// Removes `values` from a [`StringSet`] field, atomically and without reading it
@@ -147,11 +143,21 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
         field: Field<E, StringSet>,
         values: impl IntoIterator<Item = S>,
     ) -> Self {
+        self.elements(field, values, Change::RemoveElements)
+    }
+
+    /// A change of some elements of a set field; none is no change.
+    fn elements<S: Into<String>>(
+        self,
+        field: Field<E, StringSet>,
+        values: impl IntoIterator<Item = S>,
+        change: fn(Vec<String>) -> Change,
+    ) -> Self {
         let values: Vec<String> = values.into_iter().map(Into::into).collect();
         if values.is_empty() {
             return self;
         }
-        self.change(field.attribute(), false, Change::RemoveElements(values))
+        self.change(field.attribute(), false, change(values))
     }
 
     /// Removes an optional field (it reads back as `None`).
