@@ -81,14 +81,16 @@ pub enum Error {
         limit: usize,
     },
     /// A unique constraint is held by another resource.
-    #[error("unique constraint {resource_type}.{constraint} violated: value {value:?} is held by {}", holder.as_deref().unwrap_or("another resource"))]
+    #[error("unique constraint {resource_type}.{constraint} violated: value {written:?} is held by {}", holder.as_deref().unwrap_or("another resource"))]
     UniqueViolation {
         /// The constrained resource type.
         resource_type: String,
         /// The constraint's name.
         constraint: String,
-        /// The normalized value that is taken.
+        /// The normalized value that is taken, as its marker key encodes it.
         value: String,
+        /// The value as the caller wrote it (the fields' values joined by `", "`).
+        written: String,
         /// The URN of the resource that holds it, when DynamoDB returned it.
         holder: Option<String>,
     },

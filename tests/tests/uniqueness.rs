@@ -418,3 +418,35 @@ async fn transaction_limit_exceeded_by_markers_is_refused_before_sending() {
     assert!(counts.is_empty(), "nothing sent: {counts:?}");
     assert!(env.scan_all().await.is_empty());
 }
+
+/// A violation names the value as the caller wrote it (the composite's fields joined), not
+/// its normalized, escaped key form, which stays available as `value`.
+#[tokio::test]
+async fn a_violation_shows_the_value_as_written() {
+    let env = TestEnv::new().await;
+    let mut a = sample::account("x");
+    a.slug = "Acme#1".into();
+    env.store.create(a.clone()).await.unwrap();
+    a.slug = "ACME#1".into();
+    let err = env.store.create(a).await.expect_err("case-insensitive");
+    let Error::UniqueViolation { written, value, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(written, "ACME#1");
+    assert_ne!(value, written, "the key form is normalized and escaped");
+    assert!(err.to_string().contains("\"ACME#1\""), "{err}");
+
+    env.store
+        .create(badge("Org, Inc", "b/1", None))
+        .await
+        .unwrap();
+    let err = env
+        .store
+        .create(badge("Org, Inc", "b/1", None))
+        .await
+        .expect_err("taken");
+    assert!(
+        err.to_string().contains("\"Org, Inc, b/1\""),
+        "the composite's fields as written: {err}"
+    );
+}

@@ -303,6 +303,7 @@ pub(crate) fn unique_violation<E: Entity>(m: &Marker, r: &Cancelled) -> Error {
         resource_type: E::RESOURCE_TYPE.to_string(),
         constraint: m.constraint.to_string(),
         value: m.value.clone(),
+        written: m.written.clone(),
         holder: r
             .item
             .as_ref()

@@ -205,6 +205,8 @@ pub struct Marker {
     pub key: String,
     /// The normalized, encoded value.
     pub value: String,
+    /// The value as the caller wrote it (the fields' values joined by `", "`), for messages.
+    pub written: String,
 }
 
 /// The markers an entity's values need, given its account and parent.
@@ -224,6 +226,7 @@ pub fn markers_for<E: crate::Entity>(
             constraint: constraint.name,
             key: key_of_value(E::RESOURCE_TYPE, constraint.name, scope, &value)?,
             value,
+            written: parts.join(", "),
         });
     }
     Ok(out)

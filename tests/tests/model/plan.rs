@@ -90,6 +90,7 @@ impl From<Error> for Outcome {
                 constraint,
                 value,
                 holder,
+                ..
             } => Outcome::UniqueViolation {
                 resource_type,
                 constraint,

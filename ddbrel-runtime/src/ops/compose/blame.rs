@@ -62,6 +62,7 @@ pub(super) fn blame(reasons: &[Cancelled], blames: &[Blames]) -> CommitError {
                 resource_type: resource_type.clone(),
                 constraint: marker.constraint.to_string(),
                 value: marker.value.clone(),
+                written: marker.written.clone(),
                 holder: old
                     .and_then(|i| crate::records::attrs::get_s(i, attr::OWNER_URN).ok())
                     .map(str::to_string),
