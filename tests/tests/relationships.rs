@@ -596,3 +596,37 @@ async fn the_progress_callback_counts_every_record() {
     assert_eq!(last.discovered, records);
     assert_eq!(last.deleted, records);
 }
+
+/// The scopes of a page (jobs, users in a conveying team, the account, a URN with no
+/// resource) are each what `authorization_scope` gives, in the page's order, in 3
+/// BatchGetItem for the whole page instead of up to 3 requests per resource.
+#[tokio::test]
+async fn authorization_scopes_of_a_page_cost_three_requests() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 2, 4, 1, 3).await.unwrap();
+    let missing: AnyUrn = Job::new_urn().into();
+    let mut page: Vec<AnyUrn> = tree.jobs.iter().map(|j| j.urn.as_any().clone()).collect();
+    page.extend(tree.users.iter().map(|u| u.urn.as_any().clone()));
+    page.push(missing.clone());
+    page.push(tree.account.urn.as_any().clone());
+    page.push(tree.jobs[0].urn.as_any().clone());
+    let (scopes, counts) = env.counter.measure(store.authorization_scopes(&page)).await;
+    let scopes = scopes.unwrap();
+    assert_eq!(counts, [("BatchGetItem".to_string(), 3)].into());
+    assert_eq!(scopes.len(), page.len());
+    for (urn, scope) in page.iter().zip(&scopes) {
+        if urn == &missing {
+            assert!(scope.is_none(), "a URN with no resource is reported");
+            continue;
+        }
+        let one = store.authorization_scope(urn).await.unwrap();
+        assert_eq!(scope.as_ref(), Some(&one), "{urn}");
+    }
+    // A user's scope reaches the team that conveys to it.
+    let user = scopes[tree.jobs.len()].as_ref().unwrap();
+    assert!(user.contains(tree.team.urn.as_any()), "{user:?}");
+    let (empty, counts) = env.counter.measure(store.authorization_scopes(&[])).await;
+    assert!(empty.unwrap().is_empty());
+    assert!(counts.is_empty(), "no request for an empty page");
+}

@@ -1,12 +1,14 @@
 //! The authorization scope (SCHEMA.md §8, §10 "Authorization scope"): the resource, its
-//! ancestors, the conveying collections holding any of them, and their ancestors.
+//! ancestors, the conveying collections holding any of them, and their ancestors; for one
+//! resource or for a page of them.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tracing::instrument;
 
+use crate::Item;
 use crate::error::{Error, Result};
-use crate::records::resource;
+use crate::records::resource::{self, ResourceMeta};
 use crate::urn::AnyUrn;
 use crate::wire::store::Store;
 
@@ -25,34 +27,101 @@ impl Store {
             });
         };
         let (_, _, meta) = resource::decode_meta(&item)?;
-        let mut scope = vec![urn.clone()];
-        scope.extend(meta.ancestors.iter().rev().cloned());
-        let mut collections: Vec<AnyUrn> = meta.conveying_collections.clone();
-        if !meta.ancestors.is_empty() {
-            let keys = meta
-                .ancestors
-                .iter()
-                .map(|a| (a.to_string(), a.to_string()))
-                .collect();
-            let found = self.batch_get(keys).await?;
+        let mut scopes = self.complete_scopes(vec![(urn.clone(), meta)]).await?;
+        Ok(scopes.pop().unwrap_or_default())
+    }
+
+    /// [`Store::authorization_scope`] of each of `urns` (a page of results, say), in the same
+    /// order; `None` where no resource has the URN. Three rounds of strongly consistent
+    /// BatchGetItem for the whole page, each one request per 100 distinct keys: the
+    /// resources, then all their ancestors, then all the conveying collections.
+    ///
+    /// ```no_run
+    /// # async fn f(store: &ddbrel_runtime::Store, page: Vec<ddbrel_runtime::AnyUrn>,
+    /// #     granted: std::collections::HashSet<ddbrel_runtime::AnyUrn>) -> ddbrel_runtime::Result<()> {
+    /// let scopes = store.authorization_scopes(&page).await?;
+    /// let visible: Vec<_> = page
+    ///     .iter()
+    ///     .zip(&scopes)
+    ///     .filter(|(_, scope)| scope.iter().flatten().any(|u| granted.contains(u)))
+    ///     .map(|(urn, _)| urn)
+    ///     .collect();
+    /// # Ok(()) }
+    /// ```
+    #[instrument(name = "ddbrel.authorization_scopes", skip_all, fields(urns = urns.len()))]
+    pub async fn authorization_scopes(&self, urns: &[AnyUrn]) -> Result<Vec<Option<Vec<AnyUrn>>>> {
+        let found = self.read_all(urns.iter()).await?;
+        let mut known = Vec::new();
+        for urn in urns {
+            if let Some(item) = found.get(urn.as_str()) {
+                let (_, _, meta) = resource::decode_meta(item)?;
+                known.push((urn.clone(), meta));
+            }
+        }
+        let mut scopes = self.complete_scopes(known).await?.into_iter();
+        Ok(urns
+            .iter()
+            .map(|urn| {
+                found
+                    .contains_key(urn.as_str())
+                    .then(|| scopes.next().unwrap_or_default())
+            })
+            .collect())
+    }
+
+    /// The resources `urns` (distinct, strongly consistent), by URN.
+    async fn read_all<'u>(
+        &self,
+        urns: impl Iterator<Item = &'u AnyUrn>,
+    ) -> Result<HashMap<String, Item>> {
+        let keys: BTreeSet<&str> = urns.map(AnyUrn::as_str).collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = keys
+            .into_iter()
+            .map(|k| (k.to_string(), k.to_string()))
+            .collect();
+        Ok(self
+            .batch_get(keys)
+            .await?
+            .into_iter()
+            .map(|((pk, _), item)| (pk, item))
+            .collect())
+    }
+
+    /// The scopes of resources read (in order): their ancestors' conveying collections, then
+    /// the collections' ancestors, in two reads shared by all of them.
+    async fn complete_scopes(
+        &self,
+        known: Vec<(AnyUrn, ResourceMeta)>,
+    ) -> Result<Vec<Vec<AnyUrn>>> {
+        let ancestors = self
+            .read_all(known.iter().flat_map(|(_, m)| m.ancestors.iter()))
+            .await?;
+        let mut partial = Vec::with_capacity(known.len());
+        for (urn, meta) in known {
+            let mut scope = vec![urn];
+            scope.extend(meta.ancestors.iter().rev().cloned());
+            let mut collections: Vec<AnyUrn> = meta.conveying_collections.clone();
             for a in meta.ancestors.iter().rev() {
-                if let Some(item) = found.get(&(a.to_string(), a.to_string())) {
+                if let Some(item) = ancestors.get(a.as_str()) {
                     let (_, _, m) = resource::decode_meta(item)?;
                     collections.extend(m.conveying_collections);
                 }
             }
+            let mut seen: HashSet<AnyUrn> = scope.iter().cloned().collect();
+            collections.retain(|c| seen.insert(c.clone()));
+            partial.push((scope, collections, seen));
         }
-        let mut seen: HashSet<AnyUrn> = scope.iter().cloned().collect();
-        collections.retain(|c| seen.insert(c.clone()));
-        if !collections.is_empty() {
-            let keys = collections
-                .iter()
-                .map(|c| (c.to_string(), c.to_string()))
-                .collect();
-            let found = self.batch_get(keys).await?;
+        let found = self
+            .read_all(partial.iter().flat_map(|(_, c, _)| c.iter()))
+            .await?;
+        let mut out = Vec::with_capacity(partial.len());
+        for (mut scope, collections, mut seen) in partial {
             for c in &collections {
                 scope.push(c.clone());
-                if let Some(item) = found.get(&(c.to_string(), c.to_string())) {
+                if let Some(item) = found.get(c.as_str()) {
                     let (_, _, m) = resource::decode_meta(item)?;
                     for a in m.ancestors.iter().rev() {
                         if seen.insert(a.clone()) {
@@ -61,7 +130,8 @@ impl Store {
                     }
                 }
             }
+            out.push(scope);
         }
-        Ok(scope)
+        Ok(out)
     }
 }
