@@ -630,3 +630,46 @@ async fn authorization_scopes_of_a_page_cost_three_requests() {
     assert!(empty.unwrap().is_empty());
     assert!(counts.is_empty(), "no request for an empty page");
 }
+
+/// `members_with_data` gives the members of one type with their data: one Query and one
+/// BatchGetItem per page, pages following the cursor.
+#[tokio::test]
+async fn members_with_data_are_typed_and_cost_two_requests_a_page() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let tree = build_tree(store, 1, 3, 1, 3).await.unwrap();
+    let (page, counts) = env
+        .counter
+        .measure(store.members_with_data::<Team, User>(&tree.team.urn, PageRequest::first(2)))
+        .await;
+    let page = page.unwrap();
+    assert_eq!(
+        counts,
+        [("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)].into()
+    );
+    assert_eq!(page.items.len(), 2);
+    let rest = store
+        .members_with_data::<Team, User>(
+            &tree.team.urn,
+            PageRequest::after(Some(10), page.cursor.clone().expect("a next page")),
+        )
+        .await
+        .unwrap();
+    let mut emails: Vec<String> = page
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|u| u.data.email.clone())
+        .collect();
+    emails.sort();
+    let mut expected: Vec<String> = tree.users.iter().map(|u| u.data.email.clone()).collect();
+    expected.sort();
+    assert_eq!(emails, expected);
+    // A label's members are jobs.
+    let jobs = store
+        .members_with_data::<Label, Job>(&tree.labels[0].urn, PageRequest::all())
+        .await
+        .unwrap();
+    assert!(!jobs.items.is_empty());
+    assert!(jobs.items.iter().all(|j| j.urn.as_str().contains("Job::")));
+}
