@@ -238,20 +238,11 @@ impl Store {
             .await?;
         let urns = items
             .iter()
-            .map(|i| membership_of(i).map(|m| m.member))
+            .map(|i| Ok(membership_of(i)?.member.typed::<M>()?))
             .collect::<Result<Vec<_>>>()?;
-        let keys = urns
-            .iter()
-            .map(|u| (u.to_string(), u.to_string()))
-            .collect();
-        let mut found = self.batch_get(keys).await?;
-        let mut out = Vec::with_capacity(urns.len());
-        for urn in urns {
-            if let Some(item) = found.remove(&(urn.to_string(), urn.to_string())) {
-                out.push(Stored::from_item(item)?);
-            }
-        }
-        Ok(Page { items: out, cursor })
+        // A member gone between the two reads is skipped.
+        let items = self.get_many(&urns).await?.into_iter().flatten().collect();
+        Ok(Page { items, cursor })
     }
 
     /// The collections holding a resource, through the InvertedIndex: one Query per page,

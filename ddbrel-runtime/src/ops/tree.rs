@@ -121,19 +121,13 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Stored<C>>> {
         let urns = self.children::<C>(parent, page).await?;
-        let keys = urns
-            .items
-            .iter()
-            .map(|u| (u.to_string(), u.to_string()))
+        // A child missing here is being removed by a cascade; it is skipped.
+        let items = self
+            .get_many(&urns.items)
+            .await?
+            .into_iter()
+            .flatten()
             .collect();
-        let mut found = self.batch_get(keys).await?;
-        let mut items = Vec::with_capacity(urns.items.len());
-        for urn in urns.items {
-            // A child missing here is being removed by a cascade; it is skipped.
-            if let Some(item) = found.remove(&(urn.to_string(), urn.to_string())) {
-                items.push(Stored::from_item(item)?);
-            }
-        }
         Ok(Page {
             items,
             cursor: urns.cursor,
