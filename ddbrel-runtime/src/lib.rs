@@ -110,6 +110,7 @@ pub use query::{Order, Page, PageRequest};
 pub use relationships::Membership;
 pub use store::{Store, Stored};
 pub use string_set::StringSet;
+pub use time::Timestamp;
 pub use tx::RetryPolicy;
 pub use unique::UniqueKeyPart;
 pub use urn::{AnyUrn, Urn, UrnError, UrnPart};

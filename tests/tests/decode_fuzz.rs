@@ -16,12 +16,12 @@ use std::fmt::Debug;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use ddbrel_runtime::Timestamp;
 use ddbrel_runtime::codec::{decode_meta, encode_fields};
 use ddbrel_runtime::integrity::check_items;
 use ddbrel_runtime::{AnyUrn, Entity, Error, Item, ResourceMeta, Stored, Urn};
 use ddbrel_tests::records::{Resource, s};
 use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
-use jiff::Timestamp;
 use proptest::prelude::*;
 use proptest::sample::Index;
 

@@ -136,6 +136,14 @@ async fn create_get_update_delete_with_exact_request_counts() {
         .await
         .unwrap();
     assert!(!raw.contains_key("body"), "REMOVE of the absent field");
+    // The meta prints exactly as the table holds it: the contract's 24 characters.
+    for (shown, name) in [
+        (reread.meta.created_at.to_string(), "_createdAt"),
+        (reread.meta.updated_at.to_string(), "_updatedAt"),
+    ] {
+        assert_eq!(raw[name].as_s().ok(), Some(&shown), "{name}");
+        assert_eq!(shown.len(), 24, "{shown}");
+    }
 
     let (deleted, counts) = env.counter.measure(store.delete(&reread)).await;
     deleted.unwrap();

@@ -95,7 +95,7 @@ impl Checker {
         &mut self,
         key: &str,
         item: &Item,
-        created: Option<jiff::Timestamp>,
+        created: Option<crate::time::Timestamp>,
         table: &mut Table,
     ) {
         let urn = self.resource_layout(key, item, created);
@@ -135,7 +135,7 @@ impl Checker {
         &mut self,
         key: &str,
         item: &Item,
-        created: Option<jiff::Timestamp>,
+        created: Option<crate::time::Timestamp>,
     ) -> Option<AnyUrn> {
         use FindingKind::Schema;
         self.known_attributes(key, item, RESOURCE_ATTRS, true);

@@ -174,7 +174,12 @@ impl Checker {
     }
 
     /// A timestamp in the exact `YYYY-MM-DDTHH:MM:SS.mmmZ` form.
-    pub(super) fn timestamp(&mut self, key: &str, name: &str, s: &str) -> Option<jiff::Timestamp> {
+    pub(super) fn timestamp(
+        &mut self,
+        key: &str,
+        name: &str,
+        s: &str,
+    ) -> Option<crate::time::Timestamp> {
         match crate::time::parse(s) {
             Ok(t) => Some(t),
             Err(reason) => {

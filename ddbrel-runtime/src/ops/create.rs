@@ -26,7 +26,7 @@ use super::update::unique_violation;
 /// incarnation read), its ancestors.
 struct Placement {
     account: Option<AnyUrn>,
-    parent: Option<(AnyUrn, jiff::Timestamp)>,
+    parent: Option<(AnyUrn, crate::time::Timestamp)>,
     ancestors: Vec<AnyUrn>,
 }
 
@@ -34,8 +34,8 @@ struct Placement {
 struct TxContext<'a> {
     meta: &'a ResourceMeta,
     markers: &'a [Marker],
-    parent_created: Option<jiff::Timestamp>,
-    now: &'a jiff::Timestamp,
+    parent_created: Option<crate::time::Timestamp>,
+    now: &'a crate::time::Timestamp,
 }
 
 impl Store {

@@ -1,8 +1,8 @@
 //! Reading and writing single attributes: typed getters that name the item and the attribute
 //! when something is wrong, and the `S`/`N` constructors.
 
+use crate::time::Timestamp;
 use aws_sdk_dynamodb::types::AttributeValue;
-use jiff::Timestamp;
 
 use crate::Item;
 use crate::error::{Error, Result};

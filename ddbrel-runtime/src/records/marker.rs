@@ -233,7 +233,11 @@ pub fn markers_for<E: crate::Entity>(
 }
 
 /// A UniqueKeyValue record of an entity type's constraint.
-pub(crate) fn marker_item<E: Entity>(m: &Marker, owner: &str, now: &jiff::Timestamp) -> Item {
+pub(crate) fn marker_item<E: Entity>(
+    m: &Marker,
+    owner: &str,
+    now: &crate::time::Timestamp,
+) -> Item {
     marker_record(
         &m.key,
         owner,
@@ -248,7 +252,7 @@ pub(crate) fn marker_record(
     key: &str,
     owner: &str,
     constraint: &str,
-    now: &jiff::Timestamp,
+    now: &crate::time::Timestamp,
 ) -> Item {
     HashMap::from([
         (PK.into(), s(key)),

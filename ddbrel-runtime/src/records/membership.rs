@@ -45,7 +45,7 @@ pub(crate) fn membership_of(item: &Item) -> Result<Membership> {
 }
 
 /// A CollectionMembershipRelationship record.
-pub(crate) fn membership_item(m: &Membership, now: &jiff::Timestamp) -> Item {
+pub(crate) fn membership_item(m: &Membership, now: &crate::time::Timestamp) -> Item {
     HashMap::from([
         (PK.into(), s(m.collection.as_str())),
         (SK.into(), s(keys::member_sk(m.member.as_str()))),

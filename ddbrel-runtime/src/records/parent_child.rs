@@ -10,7 +10,11 @@ use crate::time;
 use crate::urn::AnyUrn;
 
 /// A ParentChildRelationship record.
-pub(crate) fn parent_child_item(parent: &AnyUrn, child: &AnyUrn, now: &jiff::Timestamp) -> Item {
+pub(crate) fn parent_child_item(
+    parent: &AnyUrn,
+    child: &AnyUrn,
+    now: &crate::time::Timestamp,
+) -> Item {
     HashMap::from([
         (PK.into(), s(parent.as_str())),
         (SK.into(), s(keys::child_sk(child.as_str()))),

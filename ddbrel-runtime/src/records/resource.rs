@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use jiff::Timestamp;
+use crate::time::Timestamp;
 
 use crate::Item;
 use crate::entity::Entity;

@@ -473,7 +473,7 @@ pub mod writes {
     /// The same incarnation as read: `_createdAt = :created`. A URN deleted and created again
     /// (the `*_with_urn` creates) starts again at version 1; its creation time tells the two
     /// incarnations apart (SCHEMA.md §10, write protocol defect 6).
-    pub fn incarnation(created_at: jiff::Timestamp) -> Expr {
+    pub fn incarnation(created_at: crate::time::Timestamp) -> Expr {
         Expr::new("#ca = :ca")
             .name("#ca", attr::CREATED_AT)
             .value(":ca", s(crate::time::format(created_at)))

@@ -85,7 +85,7 @@ pub struct DeleteOptions {
     pub expected_version: Option<u64>,
     /// Delete only if the root is the incarnation created at this `_createdAt` (else
     /// [`Error::ChangedMeanwhile`]): a URN deleted and created again is another resource.
-    pub expected_created_at: Option<jiff::Timestamp>,
+    pub expected_created_at: Option<crate::time::Timestamp>,
     /// Called as records are discovered and deleted.
     pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
     /// Always take the fenced sweep, even for a closure that fits one transaction.

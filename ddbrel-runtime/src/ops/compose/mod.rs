@@ -30,7 +30,7 @@ pub struct Transaction<'s> {
     id: u64,
     plan: Plan,
     steps: usize,
-    now: jiff::Timestamp,
+    now: crate::time::Timestamp,
     /// The first error a step met, and the step: the commit reports it and sends nothing.
     refused: Option<(usize, Error)>,
 }
