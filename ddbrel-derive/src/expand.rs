@@ -1,10 +1,10 @@
 //! Code generation: the `Entity` impl with its static descriptor, the relationship marker
 //! impls, the compile-time checks, and the inherent URN and lookup functions.
 
-use proc_macro2::{Delimiter, Group, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{DeriveInput, Ident, Path};
+use syn::{DeriveInput, Path};
 
 use crate::ast::{Constraint, Container};
 use crate::attr::Scope;
@@ -244,22 +244,24 @@ fn unique_parts(cont: &Container, constraint: &Constraint) -> TokenStream {
 fn relation_impls(model: &Model) -> TokenStream {
     let cont = model.cont;
     let ident = cont.ident;
-    let mut out = TokenStream::new();
+    let resource_type = &model.resource_type;
+    let mut out = quote! {
+        #[automatically_derived]
+        impl ::ddbrel_runtime::__private::UrnTypeIs<
+            { ::ddbrel_runtime::__private::urn_type_hash(#resource_type) }
+        > for #ident {}
+    };
 
     match (&cont.attrs.parent, &model.parent_type) {
         (Some(parent), Some(parent_type)) => {
-            let parent_name = parent.to_token_stream().to_string().replace(' ', "");
-            let last = model.resource_type.rsplit('.').next().unwrap_or_default();
-            let message = format!(
-                "the parent of {} must have URN type {parent_type}, but `{parent_name}` has another: name the entity whose URN type is {parent_type} in `#[parent(..)]`, or change the URN type to `<URN type of {parent_name}>.{last}`",
-                model.resource_type
-            );
-            let check = parent_check(ident, parent, parent_type, &message);
+            let check = parent_check(parent, parent_type, model);
             out.extend(quote! {
                 #[automatically_derived]
                 impl ::ddbrel_runtime::Child for #ident {
                     type Parent = #parent;
                 }
+                #[automatically_derived]
+                impl ::ddbrel_runtime::ChildOf<#parent> for #ident {}
                 #check
             });
         }
@@ -317,14 +319,25 @@ fn relation_impls(model: &Model) -> TokenStream {
     out
 }
 
-/// `const _: () = assert!(<parent's URN type> == "<this type's minus its last segment>")`.
-///
-/// The parent's URN type is read through `Child` (a parent that is not an entity is reported
-/// once, at `type Parent`). The assertion is spanned from the first to the last token of the
-/// parent path so that the error underlines all of it. A parent whose declaration has
-/// mistakes has the stub's empty URN type (see `fallback`) and is not checked: its mistakes
-/// are reported at its declaration, not again here.
-fn parent_check(ident: &Ident, parent: &Path, parent_type: &str, message: &str) -> TokenStream {
+/// A trait bound that holds only when the parent's URN type is `parent_type`: every entity
+/// implements `UrnTypeIs<hash of its URN type>`, and a local trait carrying this type's
+/// message is implemented for exactly those types. So a wrong parent is one E0277, spanned
+/// at the parent path and worded for this type, not a panic in const evaluation. A parent
+/// whose declaration has mistakes implements `UrnTypeIs` for every hash (see `fallback`) and
+/// reports nothing more here, and so does a parent that is not an entity (see below).
+fn parent_check(parent: &Path, parent_type: &str, model: &Model) -> TokenStream {
+    let parent_name = parent.to_token_stream().to_string().replace(' ', "");
+    let last = model.resource_type.rsplit('.').next().unwrap_or_default();
+    let message = format!(
+        "the parent of {} must have URN type {parent_type}, but `{{Self}}` has another",
+        model.resource_type
+    );
+    let label = format!("not of URN type {parent_type}");
+    let note = format!(
+        "name the entity whose URN type is {parent_type} in `#[parent(..)]`, or change the URN type to `<URN type of {parent_name}>.{last}`"
+    );
+    // The path `Probe::<parent>::check` starts at the parent path's first token and ends at
+    // its last, so the error underlines all of it.
     let first = parent
         .segments
         .first()
@@ -337,22 +350,31 @@ fn parent_check(ident: &Ident, parent: &Path, parent_type: &str, message: &str) 
         .segments
         .last()
         .map_or_else(|| parent.span(), |segment| segment.ident.span());
-    let assert_path = quote_spanned!(first=> ::core::assert);
-    let mut args = Group::new(
-        Delimiter::Parenthesis,
-        quote_spanned! {last=>
-            ::ddbrel_runtime::__private::const_str_eq(parent_type::<#ident>(), "")
-                || ::ddbrel_runtime::__private::const_str_eq(parent_type::<#ident>(), #parent_type),
-            #message,
-        },
-    );
-    args.set_span(last);
+    let open = quote_spanned!(first=> Probe::<);
+    let close = quote_spanned!(last=> >::check());
+    let call = quote!(#open #parent #close);
+    // `Probe::check` (the bound) applies only to an entity; for a parent that is not one,
+    // path resolution falls back to `NotEntity::check`, which checks nothing: that mistake
+    // is reported once, at `type Parent`.
     quote! {
         const _: () = {
-            const fn parent_type<C: ::ddbrel_runtime::Child>() -> &'static ::core::primitive::str {
-                <<C as ::ddbrel_runtime::Child>::Parent as ::ddbrel_runtime::Entity>::RESOURCE_TYPE
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            trait ParentUrnType {}
+            #[diagnostic::do_not_recommend]
+            impl<P: ::ddbrel_runtime::__private::UrnTypeIs<
+                { ::ddbrel_runtime::__private::urn_type_hash(#parent_type) }
+            >> ParentUrnType for P {}
+            struct Probe<T>(::core::marker::PhantomData<T>);
+            impl<T: ::ddbrel_runtime::Entity> Probe<T> {
+                fn check() where T: ParentUrnType {}
             }
-            #assert_path! #args;
+            trait NotEntity {
+                fn check() {}
+            }
+            impl<T> NotEntity for Probe<T> {}
+            fn __check() {
+                #call;
+            }
         };
     }
 }

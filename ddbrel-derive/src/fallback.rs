@@ -25,9 +25,11 @@ pub fn expand(cont: &Container, input: &DeriveInput, error: syn::Error) -> Token
         return out;
     }
     let ident = &input.ident;
-    // The empty URN type marks a stub: no entity has it, and the generated check of a
-    // child's parent type accepts it, so that a child of this type reports nothing more.
+    // A stub has every URN type as far as a child's generated parent check is concerned, so
+    // that a child of this type reports nothing more.
     out.extend(quote! {
+        #[automatically_derived]
+        impl<const H: ::core::primitive::u64> ::ddbrel_runtime::__private::UrnTypeIs<H> for #ident {}
         #[automatically_derived]
         impl ::ddbrel_runtime::Entity for #ident {
             const RESOURCE_TYPE: &'static ::core::primitive::str = "";
@@ -54,6 +56,8 @@ pub fn expand(cont: &Container, input: &DeriveInput, error: syn::Error) -> Token
             impl ::ddbrel_runtime::Child for #ident {
                 type Parent = #parent;
             }
+            #[automatically_derived]
+            impl ::ddbrel_runtime::ChildOf<#parent> for #ident {}
         },
         None => quote! {
             #[automatically_derived]

@@ -137,6 +137,17 @@ pub trait Child: Entity {
     type Parent: Entity;
 }
 
+/// `Self` may be created under a parent of type `P`: `P` is the type named in `Self`'s
+/// `#[parent(..)]`. The create operations (`Store::create_child` and its kin) take any
+/// parent `P` with `Self: ChildOf<P>`, so passing another type's resource is a compile error
+/// that names the declared parent. The derive implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be created under a `{P}`",
+    label = "`{P}` is not the parent type declared on `{Self}`",
+    note = "`#[parent(..)]` on `{Self}` names the type its resources are created under; pass a resource of that type"
+)]
+pub trait ChildOf<P>: Child {}
+
 /// An entity type declared with `#[account_scoped]`: it can be queried by account.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not account-scoped, so it cannot be queried by account",
@@ -176,6 +187,27 @@ pub trait Collection: Entity {
     note = "add `{Self}` to `#[collection(of(..))]` on `{C}`"
 )]
 pub trait MemberOf<C: Collection>: Entity {}
+
+/// `Self`'s URN type hashes to `H` ([`urn_type_hash`]). The derive implements it for every
+/// entity, so that a child's generated check of its parent's URN type is a trait bound (a
+/// spanned "not implemented" error naming both types), not a panic in const evaluation.
+#[doc(hidden)]
+pub trait UrnTypeIs<const H: u64> {}
+
+/// FNV-1a (64 bits) of a URN type, for [`UrnTypeIs`]. Only a compile-time check of a naming
+/// convention rests on it; nothing stored does.
+#[doc(hidden)]
+pub const fn urn_type_hash(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
 
 /// Compares two strings in a `const` context (used by generated compile-time checks).
 #[doc(hidden)]

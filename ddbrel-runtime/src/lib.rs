@@ -96,7 +96,7 @@ pub use cascade::{DeleteOptions, DeleteReport, Progress};
 pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
-    AccountParent, AccountScoped, Child, Collection, CollectionDescriptor, Entity,
+    AccountParent, AccountScoped, Child, ChildOf, Collection, CollectionDescriptor, Entity,
     EntityDescriptor, Field, MemberOf, Numeric, Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
@@ -121,5 +121,5 @@ pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::Attri
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code refers to; not part of the public API.
-    pub use crate::entity::const_str_eq;
+    pub use crate::entity::{UrnTypeIs, const_str_eq, urn_type_hash};
 }

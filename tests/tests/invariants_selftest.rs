@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
-use ddbrel_runtime::{AccountScoped, Child, Entity, Item, Root};
+use ddbrel_runtime::{AccountScoped, Child, ChildOf, Entity, Item, Root};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::invariants::{self, FindingKind, Violation};
 use ddbrel_tests::records::{
@@ -668,6 +668,7 @@ impl Entity for Doc {
 impl Child for Doc {
     type Parent = Folder;
 }
+impl ChildOf<Folder> for Doc {}
 impl AccountScoped for Doc {
     type Account = Folder;
 }
@@ -702,6 +703,7 @@ impl Entity for Page {
 impl Child for Page {
     type Parent = Doc;
 }
+impl ChildOf<Doc> for Page {}
 impl AccountScoped for Page {
     type Account = Folder;
 }

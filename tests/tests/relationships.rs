@@ -67,7 +67,7 @@ async fn child_create_is_one_request_and_checks_the_parent() {
     );
     // Through a URN, the parent is read first.
     let err = store
-        .create_child_of::<Job>(&gone.urn, job("orphan"))
+        .create_child_of::<Job, _>(&gone.urn, job("orphan"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ParentMissing { .. }), "{err}");

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tracing::instrument;
 
 use crate::Item;
-use crate::entity::{Child, Entity, Root};
+use crate::entity::{ChildOf, Entity, Root};
 use crate::error::{Error, Result};
 use crate::records::attrs;
 use crate::records::marker::marker_item;
@@ -64,9 +64,9 @@ impl Store {
     /// existing, being the incarnation read, of the declared type and not being deleted), and
     /// the child's uniqueness markers. No other ancestor is read or checked. Fails with [`Error::ParentMissing`] or
     /// [`Error::BeingDeleted`].
-    pub async fn create_child<E: Child>(
+    pub async fn create_child<E: ChildOf<P>, P: Entity>(
         &self,
-        parent: &Stored<E::Parent>,
+        parent: &Stored<P>,
         data: E,
     ) -> Result<Stored<E>> {
         self.create_child_with_urn(parent, Urn::new(), data).await
@@ -74,9 +74,9 @@ impl Store {
 
     /// Creates a child resource with the given URN.
     #[instrument(name = "ddbrel.create_child", skip_all, fields(urn = %urn, parent = %parent.urn))]
-    pub async fn create_child_with_urn<E: Child>(
+    pub async fn create_child_with_urn<E: ChildOf<P>, P: Entity>(
         &self,
-        parent: &Stored<E::Parent>,
+        parent: &Stored<P>,
         urn: Urn<E>,
         data: E,
     ) -> Result<Stored<E>> {
@@ -102,9 +102,9 @@ impl Store {
     }
 
     /// Creates a child under the parent with this URN: reads the parent first (2 requests).
-    pub async fn create_child_of<E: Child>(
+    pub async fn create_child_of<E: ChildOf<P>, P: Entity>(
         &self,
-        parent: &Urn<E::Parent>,
+        parent: &Urn<P>,
         data: E,
     ) -> Result<Stored<E>> {
         let parent = self.get(parent).await.map_err(|e| match e {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use tracing::instrument;
 
-use crate::entity::{Child, Entity, Root};
+use crate::entity::{ChildOf, Entity, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::markers_for;
 use crate::records::resource::Stored;
@@ -147,9 +147,9 @@ impl Store {
     }
 
     /// [`Store::get_or_create`] for a child of `parent`.
-    pub async fn get_or_create_child<E: Child + Clone>(
+    pub async fn get_or_create_child<E: ChildOf<P> + Clone, P: Entity>(
         &self,
-        parent: &Stored<E::Parent>,
+        parent: &Stored<P>,
         data: E,
     ) -> Result<GetOrCreated<E>> {
         let account = E::ACCOUNT_SCOPED.then(|| {
@@ -181,9 +181,9 @@ impl Store {
     }
 
     /// [`Store::upsert`] for a child of `parent`.
-    pub async fn upsert_child<E: Child + Clone>(
+    pub async fn upsert_child<E: ChildOf<P> + Clone, P: Entity>(
         &self,
-        parent: &Stored<E::Parent>,
+        parent: &Stored<P>,
         data: E,
     ) -> Result<Upserted<E>> {
         match self.get_or_create_child(parent, data.clone()).await? {

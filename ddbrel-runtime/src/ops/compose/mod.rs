@@ -6,7 +6,7 @@
 mod blame;
 mod plan;
 
-use crate::entity::{Child, Collection, Entity, MemberOf, Root};
+use crate::entity::{ChildOf, Collection, Entity, MemberOf, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::{marker_item, markers_for};
 use crate::records::membership::{Membership, membership_item};
@@ -175,9 +175,9 @@ impl Transaction<'_> {
 
     /// Creates a child of `parent`: a resource read earlier, or one an earlier step of this
     /// transaction creates (whose Put then carries the child count).
-    pub fn create_child<E: Child>(
+    pub fn create_child<E: ChildOf<P>, P: Entity>(
         &mut self,
-        parent: &impl Operand<E::Parent>,
+        parent: &impl Operand<P>,
         data: E,
     ) -> Pending<E> {
         let p = parent.resource();
