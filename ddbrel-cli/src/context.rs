@@ -8,6 +8,7 @@ use ddbrel_runtime::embedded::Engine;
 use ddbrel_runtime::{RequestCounter, Store};
 
 use crate::failure::Failure;
+use crate::registry::Registry;
 
 /// Where the table is: the local engine (the default), an endpoint, or real DynamoDB.
 #[derive(Args, Debug)]
@@ -56,6 +57,8 @@ pub struct Ctx {
     pub counter: RequestCounter,
     /// JSON lines output.
     pub json: bool,
+    /// The entity types compiled into this binary.
+    pub registry: Registry,
     _engine: Option<Engine>,
 }
 
@@ -66,6 +69,7 @@ pub async fn connect(
     table: &str,
     json: bool,
     create_local_table: bool,
+    registry: Registry,
 ) -> Result<Ctx, Failure> {
     let counter = RequestCounter::new();
     let (client, engine) = if loc.aws {
@@ -100,6 +104,7 @@ pub async fn connect(
         store,
         counter,
         json,
+        registry,
         _engine: engine,
     })
 }

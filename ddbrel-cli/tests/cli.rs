@@ -428,9 +428,20 @@ fn demo_prints_numbered_steps_and_cleans_up() {
         .filter(|l| l.trim_start().starts_with("requests: "))
         .count();
     assert_eq!(requests, steps.len(), "one `requests:` per step:\n{out}");
-    // Without --keep the cascade at the end deletes everything the demo made.
-    let out = env.ok(&["export", env.path("after.jsonl").to_str().unwrap()]);
-    assert!(out.contains("exported 0 records"), "{out}");
+    // Without --keep the cascade at the end deletes everything the demo made, and leaves
+    // the sample types' declarations in the type registry.
+    let after = env.path("after.jsonl");
+    env.ok(&["export", after.to_str().unwrap()]);
+    let left: Vec<Value> = std::fs::read_to_string(&after)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(left.len(), 6, "{left:?}");
+    assert!(
+        left.iter().all(|r| r["_type"]["S"] == "EntitySchema"),
+        "{left:?}"
+    );
 }
 
 #[test]

@@ -87,7 +87,8 @@ pub struct UniqueConstraint {
 }
 
 /// Where a unique value must be unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum UniqueScope {
     /// Across the whole table.
     Global,

@@ -103,10 +103,11 @@ pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
 pub use ops::{
-    CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Transaction, UpdateWithError,
-    Upserted,
+    CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Registration, Transaction,
+    UpdateWithError, Upserted,
 };
 pub use query::{Order, Page, PageRequest};
+pub use records::type_schema::{CollectionSchema, ConstraintSchema, TypeSchema};
 pub use relationships::Membership;
 pub use store::{Store, Stored};
 pub use string_set::StringSet;

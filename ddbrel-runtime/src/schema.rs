@@ -81,6 +81,8 @@ pub enum RecordType {
     CollectionMembershipRelationship,
     /// A uniqueness marker.
     UniqueKeyValue,
+    /// An entity type's declaration, published into the table's type registry.
+    EntitySchema,
 }
 
 impl RecordType {
@@ -91,6 +93,7 @@ impl RecordType {
             RecordType::ParentChildRelationship => "ParentChildRelationship",
             RecordType::CollectionMembershipRelationship => "CollectionMembershipRelationship",
             RecordType::UniqueKeyValue => "UniqueKeyValue",
+            RecordType::EntitySchema => "EntitySchema",
         }
     }
     /// Parses a `_type` value.
@@ -100,6 +103,7 @@ impl RecordType {
             "ParentChildRelationship" => RecordType::ParentChildRelationship,
             "CollectionMembershipRelationship" => RecordType::CollectionMembershipRelationship,
             "UniqueKeyValue" => RecordType::UniqueKeyValue,
+            "EntitySchema" => RecordType::EntitySchema,
             _ => return None,
         })
     }
@@ -118,6 +122,10 @@ pub const MEMBER_PREFIX: &str = "member#";
 pub const COLLECTION_PREFIX: &str = "collection#";
 /// Key prefix of uniqueness markers.
 pub const UNIQUE_PREFIX: &str = "unique#";
+/// `PK` of the type registry's partition: every EntitySchema record.
+pub const REGISTRY_PK: &str = "schema";
+/// `SK` prefix of EntitySchema records.
+pub const TYPE_PREFIX: &str = "type#";
 
 /// Every key format of SCHEMA.md §5 and §6, spelled once.
 pub mod keys {
@@ -161,6 +169,11 @@ pub mod keys {
             key.push_str(piece);
         }
         key
+    }
+
+    /// `SK` of an EntitySchema record: `type#{domain}#{resourceType}`.
+    pub fn type_schema_sk(domain: &str, resource_type: &str) -> String {
+        format!("{}{domain}#{resource_type}", super::TYPE_PREFIX)
     }
 
     /// `GSI1SK` of a CollectionMembershipRelationship record: `collection#{collection}`.

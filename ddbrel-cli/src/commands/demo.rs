@@ -72,6 +72,9 @@ struct Sample {
 /// (with `keep`, only the job collection).
 pub async fn run(ctx: &Ctx, keep: bool) -> Result<(), Failure> {
     let store = &ctx.store;
+    // The sample types go into the table's type registry, so that `ddbrel schema` and other
+    // tools reading the registry know them.
+    store.register_types(&entities::all()).await?;
     let mut step = Step { ctx, n: 0 };
     let tag = ddbrel_runtime::Urn::<Account>::new()
         .id()

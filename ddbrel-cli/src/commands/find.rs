@@ -6,7 +6,6 @@ use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
 use crate::parse::urn;
-use crate::types;
 
 /// Prints the `type_` resource holding `values` under `constraint` (within `scope` for scoped
 /// constraints); fails when none does.
@@ -17,8 +16,9 @@ pub async fn find(
     values: Vec<String>,
     scope: Option<&str>,
 ) -> Result<(), Failure> {
-    let d = types::require(type_)?;
     let scope = scope.map(urn).transpose()?;
+    let known = ctx.known_types().await?;
+    let d = &known.require(type_)?.schema;
     match ctx
         .store
         .find_unique_item(d, constraint, scope.as_ref(), values)

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod find;
 pub mod migrate;
 pub mod queries;
+pub mod schema;
 pub mod serve;
 pub mod table;
 pub mod transfer;

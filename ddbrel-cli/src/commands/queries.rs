@@ -10,7 +10,6 @@ use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
 use crate::parse::urn;
-use crate::types;
 
 /// Prints a resource by URN; fails when it does not exist.
 pub async fn get(ctx: &Ctx, text: &str) -> Result<(), Failure> {
@@ -41,7 +40,10 @@ pub async fn children(
     page: PageRequest,
 ) -> Result<(), Failure> {
     let u = urn(text)?;
-    let prefix = type_.map(types::prefix).transpose()?;
+    let prefix = match type_ {
+        Some(t) => Some(ctx.known_types().await?.prefix(t)?),
+        None => None,
+    };
     let p = ctx
         .store
         .children_any(&u, prefix.as_deref(), Order::OldestFirst, page)
@@ -124,7 +126,10 @@ pub async fn account(
     page: PageRequest,
 ) -> Result<(), Failure> {
     let u = urn(text)?;
-    let prefix = type_.map(types::prefix).transpose()?;
+    let prefix = match type_ {
+        Some(t) => Some(ctx.known_types().await?.prefix(t)?),
+        None => None,
+    };
     let order = if newest {
         Order::NewestFirst
     } else {

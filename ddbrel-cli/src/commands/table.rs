@@ -11,7 +11,8 @@ use crate::prompt::confirm;
 /// What `ddbrel table` does.
 #[derive(Subcommand, Debug)]
 pub enum TableAction {
-    /// Create the table (fine if it exists with the same definition).
+    /// Create the table (fine if it exists with the same definition), and publish this
+    /// binary's application types into its type registry.
     Create,
     /// Show the table's status and indexes.
     Describe,
@@ -32,6 +33,15 @@ pub async fn table(ctx: &Ctx, action: TableAction) -> Result<(), Failure> {
         TableAction::Create => {
             store.create_table().await?;
             say!("table {} is ready", store.table());
+            let published = ctx.registry.published();
+            if !published.is_empty() {
+                let r = store.register_types(&published).await?;
+                say!(
+                    "type registry: {} written, {} unchanged",
+                    r.written.len(),
+                    r.unchanged.len()
+                );
+            }
         }
         TableAction::Describe => {
             let d = store.describe_table().await?;

@@ -93,5 +93,6 @@ impl Checker {
             self.marker_record(k, m, &ix);
         }
         self.type_consistency(t);
+        self.registered_declarations(t);
     }
 }

@@ -37,6 +37,11 @@
 //!   resource type is the owner's and whose scope is `global`, the owner's `_accountUrn` or the
 //!   owner's `_parentUrn`; `_constraint` = `{resourceType}.{constraint}` of the key; the owner
 //!   exists and lists the key in `_uniqueKeys` (I4). No GSI keys (I7), no `_accountUrn` (I5).
+//! - **EntitySchema** (the type registry): decodes, and sits at `PK = schema`, `SK =
+//!   type#{domain}#{resourceType}` of the type it describes; no GSI keys (I7), no
+//!   `_accountUrn` (I5). The resources of a registered type have a parent exactly of the
+//!   registered parent type or none for a root (I2), `_accountUrn` exactly when it is
+//!   registered account-scoped (I5), and a `_schemaVersion` no newer than registered (I10).
 //!
 //! # The fence exemption
 //!
@@ -124,6 +129,7 @@ mod members;
 mod parse;
 mod read;
 mod records;
+mod registry;
 mod repair;
 mod scan;
 mod tree;

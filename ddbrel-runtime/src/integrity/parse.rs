@@ -86,6 +86,7 @@ impl Checker {
             RecordType::ParentChildRelationship => self.parent_child(&key, item, table),
             RecordType::CollectionMembershipRelationship => self.membership(&key, item, table),
             RecordType::UniqueKeyValue => self.marker(&key, item, table),
+            RecordType::EntitySchema => self.type_schema(&key, item, table),
         }
     }
 
@@ -116,6 +117,11 @@ impl Checker {
             Resource {
                 key: key.to_string(),
                 urn,
+                schema_version: item
+                    .get(attr::SCHEMA_VERSION)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
                 parent,
                 ancestors,
                 account,

@@ -13,6 +13,8 @@ use crate::urn::AnyUrn;
 pub(super) struct Resource {
     pub(super) key: String,
     pub(super) urn: AnyUrn,
+    /// `_schemaVersion` (0 when unreadable; pass 1 reports that).
+    pub(super) schema_version: u32,
     pub(super) parent: Option<AnyUrn>,
     /// `None` when absent (or unreadable); roots have none.
     pub(super) ancestors: Option<Vec<AnyUrn>>,
@@ -72,6 +74,8 @@ pub(super) struct Table {
     pub(super) parent_child: Vec<ParentChild>,
     pub(super) memberships: Vec<Membership>,
     pub(super) markers: BTreeMap<String, Marker>,
+    /// The type registry: EntitySchema records by (domain, resource type).
+    pub(super) registry: BTreeMap<(String, String), crate::records::type_schema::TypeSchema>,
 }
 
 pub(super) const RESOURCE_ATTRS: &[&str] = &[

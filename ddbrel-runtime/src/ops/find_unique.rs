@@ -3,7 +3,8 @@
 
 use crate::entity::UniqueScope;
 use crate::error::{Error, Result};
-use crate::records::marker::marker_key;
+use crate::records::marker::marker_key_of;
+use crate::records::type_schema::TypeSchema;
 use crate::urn::AnyUrn;
 
 impl crate::Store {
@@ -21,7 +22,7 @@ impl crate::Store {
         parts: Vec<String>,
     ) -> Result<Option<crate::Stored<E>>> {
         match self
-            .find_unique_item(E::descriptor(), constraint, scope, parts)
+            .find_unique_item(&E::descriptor().into(), constraint, scope, parts)
             .await?
         {
             None => Ok(None),
@@ -29,20 +30,18 @@ impl crate::Store {
         }
     }
 
-    /// [`Store::find_unique`] for a type known only by its descriptor: returns the owner's raw
-    /// item.
+    /// [`Store::find_unique`] for a type known only by its declaration (compiled in, or read
+    /// from the type registry with [`Store::registered_types`]): returns the owner's raw item.
     pub async fn find_unique_item(
         &self,
-        descriptor: &crate::EntityDescriptor,
+        descriptor: &TypeSchema,
         constraint: &str,
         scope: Option<&AnyUrn>,
         parts: Vec<String>,
     ) -> Result<Option<crate::Item>> {
-        let rt = descriptor.resource_type;
+        let rt = descriptor.resource_type.as_str();
         let c = descriptor
-            .unique
-            .iter()
-            .find(|c| c.name == constraint)
+            .constraint(constraint)
             .ok_or_else(|| Error::InvalidArgument {
                 what: format!("lookup on {rt}"),
                 reason: format!(
@@ -50,7 +49,7 @@ impl crate::Store {
                     descriptor
                         .unique
                         .iter()
-                        .map(|c| c.name)
+                        .map(|c| c.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -70,7 +69,7 @@ impl crate::Store {
                 })?
                 .as_str(),
         };
-        let key = marker_key(rt, c, scope_text, &parts)?;
+        let key = marker_key_of(rt, &c.name, c.case_insensitive, scope_text, &parts)?;
         let Some(marker) = self.get_item(&key, &key).await? else {
             return Ok(None);
         };

@@ -9,6 +9,7 @@ mod members;
 pub(crate) mod migrate;
 mod patch;
 mod read;
+mod registry;
 mod scope;
 mod table;
 mod tree;
@@ -17,4 +18,5 @@ mod upsert;
 
 pub use compose::{CommitError, Committed, Operand, Pending, Transaction};
 pub use patch::Patch;
+pub use registry::Registration;
 pub use upsert::{GetOrCreated, UpdateWithError, Upserted};

@@ -153,8 +153,26 @@ pub fn marker_key(
     scope: &str,
     parts: &[String],
 ) -> Result<String> {
-    let value = encode_value(parts, constraint.case_insensitive);
-    key_of_value(resource_type, constraint.name, scope, &value)
+    marker_key_of(
+        resource_type,
+        constraint.name,
+        constraint.case_insensitive,
+        scope,
+        parts,
+    )
+}
+
+/// [`marker_key`] from the constraint's name and case rule (for a declaration read from the
+/// type registry rather than compiled in).
+pub fn marker_key_of(
+    resource_type: &str,
+    constraint: &str,
+    case_insensitive: bool,
+    scope: &str,
+    parts: &[String],
+) -> Result<String> {
+    let value = encode_value(parts, case_insensitive);
+    key_of_value(resource_type, constraint, scope, &value)
 }
 
 /// [`marker_key`] from the encoded value.

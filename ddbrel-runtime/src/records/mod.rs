@@ -8,3 +8,4 @@ pub mod membership;
 pub mod parent_child;
 pub mod resource;
 pub mod size;
+pub mod type_schema;
