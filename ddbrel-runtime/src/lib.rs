@@ -107,6 +107,7 @@ pub use ops::{
     UpdateWithError, Upserted,
 };
 pub use query::{Order, Page, PageRequest};
+pub use records::any_resource::AnyStored;
 pub use records::type_schema::{CollectionSchema, ConstraintSchema, TypeSchema};
 pub use relationships::Membership;
 pub use store::{Store, Stored};

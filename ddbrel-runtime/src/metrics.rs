@@ -283,3 +283,37 @@ impl Intercept for CapacityMeter {
         Ok(())
     }
 }
+
+impl crate::Store {
+    /// The same store (table, retry policy) on a client whose requests `counter` counts: how to
+    /// count an operation's requests without depending on the AWS SDK.
+    ///
+    /// ```no_run
+    /// # async fn f(store: ddbrel_runtime::Store) -> ddbrel_runtime::Result<()> {
+    /// use ddbrel_runtime::RequestCounter;
+    /// let counter = RequestCounter::new();
+    /// let counted = store.counted(&counter);
+    /// let (_tables, requests) = counter.measure(counted.describe_table()).await;
+    /// assert_eq!(requests.values().sum::<u64>(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn counted(&self, counter: &RequestCounter) -> crate::Store {
+        self.with_interceptor(counter.clone())
+    }
+
+    /// The same store on a client whose consumed capacity `meter` sums (see [`CapacityMeter`]).
+    pub fn metered(&self, meter: &CapacityMeter) -> crate::Store {
+        self.with_interceptor(meter.clone())
+    }
+
+    fn with_interceptor(&self, interceptor: impl Intercept + 'static) -> crate::Store {
+        let conf = self
+            .client()
+            .config()
+            .to_builder()
+            .interceptor(interceptor)
+            .build();
+        crate::Store::new(aws_sdk_dynamodb::Client::from_conf(conf), self.table())
+            .with_retry_policy(self.retry_policy())
+    }
+}

@@ -307,3 +307,85 @@ async fn get_many_is_one_batch_get_per_100_urns_in_order() {
     }
     assert!(many[240..].iter().all(Option::is_none));
 }
+
+/// Related data of mixed types: ancestors and collections with their data in 2 requests each
+/// (1 for a root), a mixed page in 1, each decoded by a typed dispatch.
+#[tokio::test]
+async fn related_data_of_mixed_types_in_two_requests() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let c = &env.counter;
+    let acct = store.create(sample::account("rel")).await.unwrap();
+    let col = store
+        .create_child(
+            &acct,
+            JobCollection {
+                name: "c".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    let j = store.create_child(&col, job("j")).await.unwrap();
+    let mut labels = Vec::new();
+    for name in ["red", "blue"] {
+        let label = store
+            .create_child(
+                &acct,
+                Label {
+                    name: name.into(),
+                    color: "#ff0000".into(),
+                },
+            )
+            .await
+            .unwrap();
+        store.add_member(&label, &j).await.unwrap();
+        labels.push(label);
+    }
+
+    let (ancestors, n) = c.measure(store.ancestors_with_data(j.urn.as_any())).await;
+    let ancestors = ancestors.unwrap();
+    assert_eq!(n.values().sum::<u64>(), 2, "{n:?}");
+    assert_eq!(n.get("BatchGetItem"), Some(&1), "{n:?}");
+    let urns: Vec<_> = ancestors.iter().map(|a| a.urn.clone()).collect();
+    assert_eq!(urns, [acct.urn.as_any().clone(), col.urn.as_any().clone()]);
+    let root = ancestors[0]
+        .decode::<Account>()
+        .expect("an Account")
+        .unwrap();
+    assert_eq!(root.data.name, acct.data.name);
+    assert!(ancestors[0].decode::<JobCollection>().is_none());
+    let parent = ancestors[1]
+        .decode::<JobCollection>()
+        .expect("a JobCollection");
+    assert_eq!(parent.unwrap().meta.child_count, 1);
+
+    let (none, n) = c
+        .measure(store.ancestors_with_data(acct.urn.as_any()))
+        .await;
+    assert!(none.unwrap().is_empty());
+    assert_eq!(n.values().sum::<u64>(), 1, "a root: no BatchGetItem: {n:?}");
+
+    let (collections, n) = c.measure(store.collections_with_data(j.urn.as_any())).await;
+    let collections = collections.unwrap();
+    assert_eq!(n.values().sum::<u64>(), 2, "{n:?}");
+    let mut names: Vec<String> = collections
+        .iter()
+        .map(|s| s.decode::<Label>().expect("a Label").unwrap().data.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["blue", "red"]);
+
+    let missing = Job::new_urn();
+    let page = [
+        j.urn.as_any().clone(),
+        missing.as_any().clone(),
+        acct.urn.as_any().clone(),
+    ];
+    let (mixed, n) = c.measure(store.get_many_any(&page)).await;
+    let mixed = mixed.unwrap();
+    assert_eq!(n.values().sum::<u64>(), 1, "{n:?}");
+    assert!(mixed[0].as_ref().is_some_and(|r| r.is::<Job>()));
+    assert!(mixed[1].is_none(), "the missing one is reported");
+    assert!(mixed[2].as_ref().is_some_and(|r| r.is::<Account>()));
+}

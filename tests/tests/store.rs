@@ -488,3 +488,24 @@ fn cloudformation_resource_matches_the_definition() {
     assert_eq!(gsis[1]["KeySchema"][0]["AttributeName"], "_accountUrn");
     assert_eq!(gsis[1]["KeySchema"][1]["AttributeName"], "SK");
 }
+
+/// A counted store counts exactly its own requests, without the caller touching the SDK.
+#[tokio::test]
+async fn a_counted_store_counts_its_requests() {
+    let env = TestEnv::new().await;
+    let counter = ddbrel_runtime::RequestCounter::new();
+    let counted = env.store.counted(&counter);
+    let acct = counted
+        .create(entities::Account {
+            name: "c".into(),
+            slug: "counted".into(),
+            plan: entities::Plan::Free,
+        })
+        .await
+        .unwrap();
+    assert_eq!(counter.total(), 1, "{:?}", counter.snapshot());
+    env.store.get(&acct.urn).await.unwrap();
+    assert_eq!(counter.total(), 1, "the original store is not counted");
+    counted.get(&acct.urn).await.unwrap();
+    assert_eq!(counter.get("GetItem"), 1);
+}

@@ -10,6 +10,7 @@ pub(crate) mod migrate;
 mod patch;
 mod read;
 mod registry;
+mod related;
 mod scope;
 mod table;
 mod tree;
