@@ -55,20 +55,22 @@ impl Store {
     /// A request's error, or [`Error::InvalidItem`] naming the item that does not decode.
     #[instrument(name = "ddbrel.get_many", skip_all, fields(urns = urns.len()))]
     pub async fn get_many<E: Entity>(&self, urns: &[Urn<E>]) -> Result<Vec<Option<Stored<E>>>> {
-        let keys = urns
-            .iter()
-            .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
-            .collect();
-        let items = self.batch_get(keys).await?;
-        urns.iter()
-            .map(|urn| {
-                let key = (urn.as_str().to_string(), urn.as_str().to_string());
-                items
-                    .get(&key)
-                    .map(|item| Stored::from_item(item.clone()))
-                    .transpose()
-            })
+        self.resources_in_order(urns.iter().map(Urn::as_str))
+            .await?
+            .into_iter()
+            .map(|item| item.map(Stored::from_item).transpose())
             .collect()
+    }
+
+    /// The Resource items of these URNs, in the order given, `None` for a URN with no item:
+    /// one BatchGetItem per 100 distinct URNs (a URN given twice is read once).
+    pub(crate) async fn resources_in_order<'a>(
+        &self,
+        urns: impl Iterator<Item = &'a str> + Clone,
+    ) -> Result<Vec<Option<Item>>> {
+        let key = |u: &str| (u.to_string(), u.to_string());
+        let items = self.batch_get(urns.clone().map(key).collect()).await?;
+        Ok(urns.map(|u| items.get(&key(u)).cloned()).collect())
     }
 
     /// Reads one raw item by key (strongly consistent).

@@ -15,21 +15,10 @@ impl Store {
     /// Resources of any types by URN, in the order given, `None` for a URN with no resource:
     /// one strongly consistent BatchGetItem per 100 distinct URNs.
     pub async fn get_many_any(&self, urns: &[AnyUrn]) -> Result<Vec<Option<AnyStored>>> {
-        let keys = urns
-            .iter()
-            .map(|u| (u.as_str().to_string(), u.as_str().to_string()))
-            .collect();
-        let items = self.batch_get(keys).await?;
-        urns.iter()
-            .map(|urn| {
-                let key = (urn.as_str().to_string(), urn.as_str().to_string());
-                // A URN given twice is read once and returned at each place.
-                items
-                    .get(&key)
-                    .cloned()
-                    .map(AnyStored::from_item)
-                    .transpose()
-            })
+        self.resources_in_order(urns.iter().map(AnyUrn::as_str))
+            .await?
+            .into_iter()
+            .map(|item| item.map(AnyStored::from_item).transpose())
             .collect()
     }
 
