@@ -281,6 +281,40 @@ fn fmt_version(v: Option<u64>) -> String {
 }
 
 impl Error {
+    /// The variant's name (`"UniqueViolation"`, `"Conflict"`, …): a stable, low-cardinality
+    /// label for metrics and the `error.type` attribute of spans.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "NotFound",
+            Error::AlreadyExists { .. } => "AlreadyExists",
+            Error::Conflict { .. } => "Conflict",
+            Error::InvalidUrn { .. } => "InvalidUrn",
+            Error::InvalidItem { .. } => "InvalidItem",
+            Error::SchemaTooNew { .. } => "SchemaTooNew",
+            Error::ItemTooLarge { .. } => "ItemTooLarge",
+            Error::KeyTooLong { .. } => "KeyTooLong",
+            Error::UniqueViolation { .. } => "UniqueViolation",
+            Error::ParentMissing { .. } => "ParentMissing",
+            Error::RelatedMissing { .. } => "RelatedMissing",
+            Error::BeingDeleted { .. } => "BeingDeleted",
+            Error::ConditionFailed { .. } => "ConditionFailed",
+            Error::TransactionTooLarge { .. } => "TransactionTooLarge",
+            Error::InvalidCursor { .. } => "InvalidCursor",
+            Error::TableMismatch { .. } => "TableMismatch",
+            Error::TableNotFound { .. } => "TableNotFound",
+            Error::Throttled { .. } => "Throttled",
+            Error::OutcomeUnknown { .. } => "OutcomeUnknown",
+            Error::Incomplete { .. } => "Incomplete",
+            Error::Contended { .. } => "Contended",
+            Error::ChangedMeanwhile { .. } => "ChangedMeanwhile",
+            Error::InvalidArgument { .. } => "InvalidArgument",
+            Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::Encode { .. } => "Encode",
+            Error::Config { .. } => "Config",
+            Error::Service { .. } => "Service",
+        }
+    }
+
     /// The resource or one it depends on does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(

@@ -80,47 +80,7 @@ impl Intercept for RequestCounter {
     }
 }
 
-/// Capacity DynamoDB reported for the requests of one operation kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Capacity {
-    /// Requests that reported capacity.
-    pub requests: u64,
-    /// Read capacity units, table and indexes.
-    pub read_units: f64,
-    /// Write capacity units, table and indexes.
-    pub write_units: f64,
-    /// Capacity units spent on the InvertedIndex (GSI1).
-    pub inverted_index_units: f64,
-    /// Capacity units spent on ResourcesByAccountIndex (GSI2).
-    pub account_index_units: f64,
-}
-
-impl Capacity {
-    fn add(&mut self, c: &aws_sdk_dynamodb::types::ConsumedCapacity) {
-        let total = c.capacity_units().unwrap_or(0.0);
-        let (r, w) = (
-            c.read_capacity_units().unwrap_or(0.0),
-            c.write_capacity_units().unwrap_or(0.0),
-        );
-        if r == 0.0 && w == 0.0 {
-            // Only the total is known; attribute it by the operation's kind later.
-            self.write_units += total;
-        } else {
-            self.read_units += r;
-            self.write_units += w;
-        }
-        if let Some(gsis) = c.global_secondary_indexes() {
-            for (name, cap) in gsis {
-                let units = cap.capacity_units().unwrap_or(0.0);
-                match name.as_str() {
-                    crate::schema::INVERTED_INDEX => self.inverted_index_units += units,
-                    crate::schema::ACCOUNT_INDEX => self.account_index_units += units,
-                    _ => {}
-                }
-            }
-        }
-    }
-}
+pub use crate::wire::telemetry::Capacity;
 
 /// Asks DynamoDB for the consumed capacity of every request (ReturnConsumedCapacity =
 /// INDEXES) and sums it per operation. Install it on the client like [`RequestCounter`];
@@ -148,15 +108,9 @@ impl CapacityMeter {
 
     /// The sum over all operations.
     pub fn total(&self) -> Capacity {
-        let mut t = Capacity::default();
-        for c in self.lock().values() {
-            t.requests += c.requests;
-            t.read_units += c.read_units;
-            t.write_units += c.write_units;
-            t.inverted_index_units += c.inverted_index_units;
-            t.account_index_units += c.account_index_units;
-        }
-        t
+        self.lock()
+            .values()
+            .fold(Capacity::default(), |t, c| t.plus(c))
     }
 
     /// Resets to zero.
@@ -175,36 +129,6 @@ impl CapacityMeter {
     }
 }
 
-macro_rules! with_inputs {
-    ($input:expr, |$i:ident| $body:expr) => {{
-        use aws_sdk_dynamodb::operation::*;
-        if let Some($i) = $input.downcast_mut::<put_item::PutItemInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<get_item::GetItemInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<update_item::UpdateItemInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<delete_item::DeleteItemInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<query::QueryInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<scan::ScanInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<batch_get_item::BatchGetItemInput>() {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<batch_write_item::BatchWriteItemInput>() {
-            $body
-        } else if let Some($i) =
-            $input.downcast_mut::<transact_write_items::TransactWriteItemsInput>()
-        {
-            $body
-        } else if let Some($i) = $input.downcast_mut::<transact_get_items::TransactGetItemsInput>()
-        {
-            $body
-        }
-    }};
-}
-
 impl Intercept for CapacityMeter {
     fn name(&self) -> &'static str {
         "ddbrel::CapacityMeter"
@@ -216,11 +140,7 @@ impl Intercept for CapacityMeter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let input = context.input_mut();
-        with_inputs!(input, |i| {
-            i.return_consumed_capacity =
-                Some(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Indexes)
-        });
+        crate::wire::telemetry::ask_for_capacity(context.input_mut());
         Ok(())
     }
 
@@ -230,56 +150,18 @@ impl Intercept for CapacityMeter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        use aws_sdk_dynamodb::operation::*;
         let Ok(output) = context.output_or_error() else {
             return Ok(());
         };
-        let mut found: Vec<aws_sdk_dynamodb::types::ConsumedCapacity> = Vec::new();
-        if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<get_item::GetItemOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<scan::ScanOutput>() {
-            found.extend(o.consumed_capacity.clone());
-        } else if let Some(o) = output.downcast_ref::<batch_get_item::BatchGetItemOutput>() {
-            found.extend(o.consumed_capacity.clone().unwrap_or_default());
-        } else if let Some(o) = output.downcast_ref::<batch_write_item::BatchWriteItemOutput>() {
-            found.extend(o.consumed_capacity.clone().unwrap_or_default());
-        } else if let Some(o) =
-            output.downcast_ref::<transact_write_items::TransactWriteItemsOutput>()
-        {
-            found.extend(o.consumed_capacity.clone().unwrap_or_default());
-        } else if let Some(o) = output.downcast_ref::<transact_get_items::TransactGetItemsOutput>()
-        {
-            found.extend(o.consumed_capacity.clone().unwrap_or_default());
-        }
+        let found = crate::wire::telemetry::reported_capacity(output);
         let op = cfg
             .load::<Metadata>()
             .map(|m| m.name().to_string())
             .unwrap_or_else(|| "Unknown".to_string());
-        let reads = matches!(
-            op.as_str(),
-            "GetItem" | "Query" | "Scan" | "BatchGetItem" | "TransactGetItems"
-        );
-        let mut totals = self.lock();
-        let entry = totals.entry(op).or_default();
-        entry.requests += 1;
-        for c in &found {
-            let before = entry.write_units;
-            entry.add(c);
-            // A total without a read/write split belongs to the operation's kind.
-            if reads && c.read_capacity_units().is_none() && c.write_capacity_units().is_none() {
-                let moved = entry.write_units - before;
-                entry.write_units = before;
-                entry.read_units += moved;
-            }
-        }
+        self.lock()
+            .entry(op.clone())
+            .or_default()
+            .add_response(&op, &found);
         Ok(())
     }
 }
@@ -313,7 +195,11 @@ impl crate::Store {
             .to_builder()
             .interceptor(interceptor)
             .build();
-        crate::Store::new(aws_sdk_dynamodb::Client::from_conf(conf), self.table())
-            .with_retry_policy(self.retry_policy())
+        // The telemetry interceptor is already in `conf`: no second one through `Store::new`.
+        crate::Store {
+            client: aws_sdk_dynamodb::Client::from_conf(conf),
+            table: self.table.clone(),
+            retry: self.retry,
+        }
     }
 }

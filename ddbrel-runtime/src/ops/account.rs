@@ -1,8 +1,6 @@
 //! Account queries (SCHEMA.md §10 "By account"): the ResourcesByAccountIndex, eventually
 //! consistent, newest or oldest first.
 
-use tracing::instrument;
-
 use crate::Item;
 use crate::entity::AccountScoped;
 use crate::error::Result;
@@ -12,27 +10,31 @@ use crate::urn::{AnyUrn, Urn};
 use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::{KeyQuery, check_type_prefix};
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 impl Store {
     /// Resources of one account-scoped type in an account, through ResourcesByAccountIndex:
     /// one Query per page (items projected, no further reads), **eventually consistent**,
     /// oldest or newest first.
-    #[instrument(name = "ddbrel.by_account", skip_all, fields(account = %account, resource_type = E::RESOURCE_TYPE))]
     pub async fn by_account<E: AccountScoped>(
         &self,
         account: &Urn<E::Account>,
         order: Order,
         page: PageRequest,
     ) -> Result<Page<Stored<E>>> {
-        let prefix = Urn::<E>::prefix();
-        let (items, cursor) = self
-            .account_query(account.as_any(), Some(&prefix), order, &page)
-            .await?;
-        let items = items
-            .into_iter()
-            .map(Stored::<E>::from_item)
-            .collect::<Result<_>>()?;
-        Ok(Page { items, cursor })
+        let span = op_span!(self, "by_account", ddbrel.account = %account, ddbrel.resource_type = E::RESOURCE_TYPE);
+        traced(span, async {
+            let prefix = Urn::<E>::prefix();
+            let (items, cursor) = self
+                .account_query(account.as_any(), Some(&prefix), order, &page)
+                .await?;
+            let items = items
+                .into_iter()
+                .map(Stored::<E>::from_item)
+                .collect::<Result<_>>()?;
+            Ok(Page { items, cursor })
+        })
+        .await
     }
 
     /// Every resource of an account (or those whose URN starts with `type_prefix`, ending in
@@ -44,11 +46,15 @@ impl Store {
         order: Order,
         page: PageRequest,
     ) -> Result<Page<Item>> {
-        check_type_prefix("account query", type_prefix)?;
-        let (items, cursor) = self
-            .account_query(account, type_prefix, order, &page)
-            .await?;
-        Ok(Page { items, cursor })
+        let span = op_span!(self, "account_resources", ddbrel.account = %account);
+        traced(span, async {
+            check_type_prefix("account query", type_prefix)?;
+            let (items, cursor) = self
+                .account_query(account, type_prefix, order, &page)
+                .await?;
+            Ok(Page { items, cursor })
+        })
+        .await
     }
 
     async fn account_query(

@@ -2,7 +2,6 @@
 //! PutItem; anything with a parent or unique values is one TransactWriteItems.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tracing::instrument;
 
 use crate::Item;
 use crate::entity::{ChildOf, Entity, Root};
@@ -17,6 +16,7 @@ use crate::schema::attr;
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Sent, Write, writes};
 
@@ -47,16 +47,19 @@ impl Store {
     }
 
     /// Creates a root resource with the given URN.
-    #[instrument(name = "ddbrel.create", skip_all, fields(urn = %urn))]
     pub async fn create_with_urn<E: Root>(&self, urn: Urn<E>, data: E) -> Result<Stored<E>> {
-        // An account-scoped root is its own account.
-        let account = E::ACCOUNT_SCOPED.then(|| urn.as_any().clone());
-        let place = Placement {
-            account,
-            parent: None,
-            ancestors: Vec::new(),
-        };
-        self.insert(urn, data, place).await
+        let span = op_span!(self, "create", ddbrel.urn = %urn);
+        traced(span, async {
+            // An account-scoped root is its own account.
+            let account = E::ACCOUNT_SCOPED.then(|| urn.as_any().clone());
+            let place = Placement {
+                account,
+                parent: None,
+                ancestors: Vec::new(),
+            };
+            self.insert(urn, data, place).await
+        })
+        .await
     }
 
     /// Creates a child resource under `parent` with a new URN, in one TransactWriteItems: the
@@ -73,32 +76,35 @@ impl Store {
     }
 
     /// Creates a child resource with the given URN.
-    #[instrument(name = "ddbrel.create_child", skip_all, fields(urn = %urn, parent = %parent.urn))]
     pub async fn create_child_with_urn<E: ChildOf<P>, P: Entity>(
         &self,
         parent: &Stored<P>,
         urn: Urn<E>,
         data: E,
     ) -> Result<Stored<E>> {
-        let account = if E::ACCOUNT_SCOPED {
-            Some(
-                parent
-                    .meta
-                    .account
-                    .clone()
-                    .unwrap_or_else(|| parent.urn.as_any().clone()),
-            )
-        } else {
-            None
-        };
-        let mut ancestors = parent.meta.ancestors.clone();
-        ancestors.push(parent.urn.as_any().clone());
-        let place = Placement {
-            account,
-            parent: Some((parent.urn.as_any().clone(), parent.meta.created_at)),
-            ancestors,
-        };
-        self.insert(urn, data, place).await
+        let span = op_span!(self, "create_child", ddbrel.urn = %urn, ddbrel.parent = %parent.urn);
+        traced(span, async {
+            let account = if E::ACCOUNT_SCOPED {
+                Some(
+                    parent
+                        .meta
+                        .account
+                        .clone()
+                        .unwrap_or_else(|| parent.urn.as_any().clone()),
+                )
+            } else {
+                None
+            };
+            let mut ancestors = parent.meta.ancestors.clone();
+            ancestors.push(parent.urn.as_any().clone());
+            let place = Placement {
+                account,
+                parent: Some((parent.urn.as_any().clone(), parent.meta.created_at)),
+                ancestors,
+            };
+            self.insert(urn, data, place).await
+        })
+        .await
     }
 
     /// Creates a child under the parent with this URN: reads the parent first (2 requests).

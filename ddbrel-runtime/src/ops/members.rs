@@ -2,7 +2,6 @@
 //! "Collections of"). `collections_of` reads the InvertedIndex and is eventually consistent.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tracing::instrument;
 
 use crate::entity::{Collection, MemberOf};
 use crate::error::{Error, Result};
@@ -16,6 +15,7 @@ use crate::wire::expr::Expr;
 use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::KeyQuery;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Write, writes};
 
@@ -35,58 +35,61 @@ impl Store {
 
     /// Adds a member, choosing whether this membership conveys authorization. Re-adding with
     /// another choice changes the flag.
-    #[instrument(name = "ddbrel.add_member", skip_all, fields(collection = %collection.urn, member = %member.urn))]
     pub async fn add_member_with<C: Collection, M: MemberOf<C>>(
         &self,
         collection: &Stored<C>,
         member: &Stored<M>,
         conveys_authorization: bool,
     ) -> Result<Membership> {
-        let c = collection.urn.as_any();
-        let m = member.urn.as_any();
-        let membership = Membership {
-            collection: c.clone(),
-            member: m.clone(),
-            conveys_authorization,
-        };
-        let now = time::now();
-        let mut tx = Tx::new();
-        tx.push(Write::put(membership_item(&membership, &now)).when(writes::absent()));
-        // The collection: exists, of its type, not fenced; count the member.
-        tx.push(
-            writes::count(c.as_str(), attr::MEMBER_COUNT, 1)
-                .when(writes::live().and(writes::of_type(C::RESOURCE_TYPE))),
-        );
-        // The member: exists, not fenced; joins the collection.
-        tx.push(
-            Write::update(
-                m.as_str(),
-                m.as_str(),
-                writes::join_collection(c.as_str(), conveys_authorization),
-            )
-            .when(writes::live()),
-        );
-        // No ancestor of either end is checked (SCHEMA.md §7): a cascade above fences each end
-        // before it reads the end's memberships, or deletes it as a leaf conditioned on its
-        // `_memberOf` and counts as read.
-        let reasons = match tx.send(self, c.as_str()).await? {
-            TxOutcome::Applied => return Ok(membership),
-            TxOutcome::Cancelled(reasons) => reasons,
-        };
-        if let Some(e) = add_member_failure(&reasons, c, m) {
-            return Err(e);
-        }
-        // Only the record's condition failed: already a member. Idempotent, unless the flag
-        // is to change.
-        let existing = reasons
-            .first()
-            .and_then(|r| r.item.as_ref())
-            .map(membership_of)
-            .transpose()?;
-        match existing {
-            Some(e) if e.conveys_authorization == conveys_authorization => Ok(e),
-            _ => self.set_conveys(&membership).await.map(|_| membership),
-        }
+        let span = op_span!(self, "add_member", ddbrel.collection = %collection.urn, ddbrel.member = %member.urn);
+        traced(span, async {
+            let c = collection.urn.as_any();
+            let m = member.urn.as_any();
+            let membership = Membership {
+                collection: c.clone(),
+                member: m.clone(),
+                conveys_authorization,
+            };
+            let now = time::now();
+            let mut tx = Tx::new();
+            tx.push(Write::put(membership_item(&membership, &now)).when(writes::absent()));
+            // The collection: exists, of its type, not fenced; count the member.
+            tx.push(
+                writes::count(c.as_str(), attr::MEMBER_COUNT, 1)
+                    .when(writes::live().and(writes::of_type(C::RESOURCE_TYPE))),
+            );
+            // The member: exists, not fenced; joins the collection.
+            tx.push(
+                Write::update(
+                    m.as_str(),
+                    m.as_str(),
+                    writes::join_collection(c.as_str(), conveys_authorization),
+                )
+                .when(writes::live()),
+            );
+            // No ancestor of either end is checked (SCHEMA.md §7): a cascade above fences each end
+            // before it reads the end's memberships, or deletes it as a leaf conditioned on its
+            // `_memberOf` and counts as read.
+            let reasons = match tx.send(self, c.as_str()).await? {
+                TxOutcome::Applied => return Ok(membership),
+                TxOutcome::Cancelled(reasons) => reasons,
+            };
+            if let Some(e) = add_member_failure(&reasons, c, m) {
+                return Err(e);
+            }
+            // Only the record's condition failed: already a member. Idempotent, unless the flag
+            // is to change.
+            let existing = reasons
+                .first()
+                .and_then(|r| r.item.as_ref())
+                .map(membership_of)
+                .transpose()?;
+            match existing {
+                Some(e) if e.conveys_authorization == conveys_authorization => Ok(e),
+                _ => self.set_conveys(&membership).await.map(|_| membership),
+            }
+        })
+        .await
     }
 
     async fn set_conveys(&self, m: &Membership) -> Result<()> {
@@ -128,7 +131,6 @@ impl Store {
 
     /// Removes `member` from `collection` (one TransactWriteItems): the record, the count and
     /// the member's `_memberOf`. Returns whether it was a member.
-    #[instrument(name = "ddbrel.remove_member", skip_all, fields(collection = %collection, member = %member))]
     pub async fn remove_member<C: Collection, M: MemberOf<C>>(
         &self,
         collection: &Urn<C>,
@@ -140,33 +142,36 @@ impl Store {
 
     /// Removes a membership given two URNs of any types.
     pub async fn remove_member_any(&self, c: &AnyUrn, m: &AnyUrn) -> Result<bool> {
-        let mut tx = Tx::new();
-        tx.push(Write::delete(c.as_str(), &keys::member_sk(m.as_str())).when(writes::exists()));
-        tx.push(writes::count(c.as_str(), attr::MEMBER_COUNT, -1).when(writes::exists()));
-        tx.push(
-            Write::update(
-                m.as_str(),
-                m.as_str(),
-                writes::leave_collections(vec![c.to_string()]),
-            )
-            .when(writes::exists()),
-        );
-        match tx.send(self, c.as_str()).await? {
-            TxOutcome::Applied => Ok(true),
-            TxOutcome::Cancelled(reasons) => {
-                if reasons.first().is_some_and(|r| r.condition_failed()) {
-                    Ok(false)
-                } else if reasons.get(1).is_some_and(|r| r.condition_failed()) {
-                    Err(Error::RelatedMissing { urn: c.to_string() })
-                } else {
-                    Err(Error::RelatedMissing { urn: m.to_string() })
+        let span = op_span!(self, "remove_member", ddbrel.collection = %c, ddbrel.member = %m);
+        traced(span, async {
+            let mut tx = Tx::new();
+            tx.push(Write::delete(c.as_str(), &keys::member_sk(m.as_str())).when(writes::exists()));
+            tx.push(writes::count(c.as_str(), attr::MEMBER_COUNT, -1).when(writes::exists()));
+            tx.push(
+                Write::update(
+                    m.as_str(),
+                    m.as_str(),
+                    writes::leave_collections(vec![c.to_string()]),
+                )
+                .when(writes::exists()),
+            );
+            match tx.send(self, c.as_str()).await? {
+                TxOutcome::Applied => Ok(true),
+                TxOutcome::Cancelled(reasons) => {
+                    if reasons.first().is_some_and(|r| r.condition_failed()) {
+                        Ok(false)
+                    } else if reasons.get(1).is_some_and(|r| r.condition_failed()) {
+                        Err(Error::RelatedMissing { urn: c.to_string() })
+                    } else {
+                        Err(Error::RelatedMissing { urn: m.to_string() })
+                    }
                 }
             }
-        }
+        })
+        .await
     }
 
     /// The members of a collection: one strongly consistent Query per page.
-    #[instrument(name = "ddbrel.members", skip_all, fields(collection = %collection))]
     pub async fn members<C: Collection>(
         &self,
         collection: &Urn<C>,
@@ -181,18 +186,22 @@ impl Store {
         collection: &AnyUrn,
         page: PageRequest,
     ) -> Result<Page<Membership>> {
-        let fp = format!("members|{collection}");
-        let (items, cursor) = self
-            .query_prefix(
-                collection.as_str(),
-                MEMBER_PREFIX,
-                &fp,
-                Order::OldestFirst,
-                &page,
-            )
-            .await?;
-        let items = items.iter().map(membership_of).collect::<Result<_>>()?;
-        Ok(Page { items, cursor })
+        let span = op_span!(self, "members", ddbrel.collection = %collection);
+        traced(span, async {
+            let fp = format!("members|{collection}");
+            let (items, cursor) = self
+                .query_prefix(
+                    collection.as_str(),
+                    MEMBER_PREFIX,
+                    &fp,
+                    Order::OldestFirst,
+                    &page,
+                )
+                .await?;
+            let items = items.iter().map(membership_of).collect::<Result<_>>()?;
+            Ok(Page { items, cursor })
+        })
+        .await
     }
 
     /// The members of one type `M` of a collection, with their data: one strongly
@@ -225,49 +234,55 @@ impl Store {
     /// }
     /// # Ok(()) }
     /// ```
-    #[instrument(name = "ddbrel.members_with_data", skip_all, fields(collection = %collection))]
     pub async fn members_with_data<C: Collection, M: MemberOf<C>>(
         &self,
         collection: &Urn<C>,
         page: PageRequest,
     ) -> Result<Page<Stored<M>>> {
-        let prefix = keys::member_sk(&Urn::<M>::prefix());
-        let fp = format!("members|{collection}|{prefix}");
-        let (items, cursor) = self
-            .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, &page)
-            .await?;
-        let urns = items
-            .iter()
-            .map(|i| Ok(membership_of(i)?.member.typed::<M>()?))
-            .collect::<Result<Vec<_>>>()?;
-        // A member gone between the two reads is skipped.
-        let items = self.get_many(&urns).await?.into_iter().flatten().collect();
-        Ok(Page { items, cursor })
+        let span = op_span!(self, "members_with_data", ddbrel.collection = %collection);
+        traced(span, async {
+            let prefix = keys::member_sk(&Urn::<M>::prefix());
+            let fp = format!("members|{collection}|{prefix}");
+            let (items, cursor) = self
+                .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, &page)
+                .await?;
+            let urns = items
+                .iter()
+                .map(|i| Ok(membership_of(i)?.member.typed::<M>()?))
+                .collect::<Result<Vec<_>>>()?;
+            // A member gone between the two reads is skipped.
+            let items = self.get_many(&urns).await?.into_iter().flatten().collect();
+            Ok(Page { items, cursor })
+        })
+        .await
     }
 
     /// The collections holding a resource, through the InvertedIndex: one Query per page,
     /// **eventually consistent** (a membership added a moment ago may be missing).
-    #[instrument(name = "ddbrel.collections_of", skip_all, fields(member = %member))]
     pub async fn collections_of(
         &self,
         member: &AnyUrn,
         page: PageRequest,
     ) -> Result<Page<Membership>> {
-        let fp = format!("collections|{member}");
-        let (items, cursor) = self
-            .query_page(
-                KeyQuery {
-                    index: Some(INVERTED_INDEX),
-                    hash: (GSI1PK, member.as_str()),
-                    prefix: Some((GSI1SK, COLLECTION_PREFIX)),
-                },
-                &fp,
-                Order::OldestFirst,
-                &page,
-            )
-            .await?;
-        let items = items.iter().map(membership_of).collect::<Result<_>>()?;
-        Ok(Page { items, cursor })
+        let span = op_span!(self, "collections_of", ddbrel.member = %member);
+        traced(span, async {
+            let fp = format!("collections|{member}");
+            let (items, cursor) = self
+                .query_page(
+                    KeyQuery {
+                        index: Some(INVERTED_INDEX),
+                        hash: (GSI1PK, member.as_str()),
+                        prefix: Some((GSI1SK, COLLECTION_PREFIX)),
+                    },
+                    &fp,
+                    Order::OldestFirst,
+                    &page,
+                )
+                .await?;
+            let items = items.iter().map(membership_of).collect::<Result<_>>()?;
+            Ok(Page { items, cursor })
+        })
+        .await
     }
 }
 

@@ -23,6 +23,7 @@ use crate::schema::attr;
 use crate::wire::expr::Expr;
 use crate::wire::pager::Source;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 /// What an eager migration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,56 +47,60 @@ impl Store {
         segments: u32,
         progress: Option<MigrationProgress>,
     ) -> Result<MigrationReport> {
-        let segments = segments.max(1);
-        let found = Arc::new(AtomicUsize::new(0));
-        let migrated = Arc::new(AtomicUsize::new(0));
-        let results: Vec<Result<Vec<(String, String)>>> = stream::iter(0..segments)
-            .map(|segment| {
-                let (found, migrated, progress) =
-                    (found.clone(), migrated.clone(), progress.clone());
-                async move {
-                    let mut failed = Vec::new();
-                    let filter = Expr::new("#rt = :rt AND #sv < :sv")
-                        .name("#rt", attr::RESOURCE_TYPE)
-                        .name("#sv", attr::SCHEMA_VERSION)
-                        .value(":rt", s(E::RESOURCE_TYPE))
-                        .value(":sv", n(E::SCHEMA_VERSION));
-                    let mut pages = self.pages(Source::Scan {
-                        segment,
-                        total: segments,
-                        filter: Some(filter),
-                    });
-                    while let Some(items) = pages.next().await? {
-                        for item in items {
-                            found.fetch_add(1, Ordering::SeqCst);
-                            let key = key_of(&item);
-                            match self.migrate_one::<E>(item).await {
-                                Ok(()) => {
-                                    migrated.fetch_add(1, Ordering::SeqCst);
+        let span = op_span!(self, "migrate", ddbrel.resource_type = E::RESOURCE_TYPE);
+        traced(span, async {
+            let segments = segments.max(1);
+            let found = Arc::new(AtomicUsize::new(0));
+            let migrated = Arc::new(AtomicUsize::new(0));
+            let results: Vec<Result<Vec<(String, String)>>> = stream::iter(0..segments)
+                .map(|segment| {
+                    let (found, migrated, progress) =
+                        (found.clone(), migrated.clone(), progress.clone());
+                    async move {
+                        let mut failed = Vec::new();
+                        let filter = Expr::new("#rt = :rt AND #sv < :sv")
+                            .name("#rt", attr::RESOURCE_TYPE)
+                            .name("#sv", attr::SCHEMA_VERSION)
+                            .value(":rt", s(E::RESOURCE_TYPE))
+                            .value(":sv", n(E::SCHEMA_VERSION));
+                        let mut pages = self.pages(Source::Scan {
+                            segment,
+                            total: segments,
+                            filter: Some(filter),
+                        });
+                        while let Some(items) = pages.next().await? {
+                            for item in items {
+                                found.fetch_add(1, Ordering::SeqCst);
+                                let key = key_of(&item);
+                                match self.migrate_one::<E>(item).await {
+                                    Ok(()) => {
+                                        migrated.fetch_add(1, Ordering::SeqCst);
+                                    }
+                                    Err(e) => failed.push((key, e.to_string())),
                                 }
-                                Err(e) => failed.push((key, e.to_string())),
-                            }
-                            if let Some(p) = &progress {
-                                p(
-                                    found.load(Ordering::SeqCst),
-                                    migrated.load(Ordering::SeqCst),
-                                );
+                                if let Some(p) = &progress {
+                                    p(
+                                        found.load(Ordering::SeqCst),
+                                        migrated.load(Ordering::SeqCst),
+                                    );
+                                }
                             }
                         }
+                        Ok(failed)
                     }
-                    Ok(failed)
-                }
-            })
-            .buffer_unordered(segments as usize)
-            .collect()
-            .await;
-        let mut report = MigrationReport::default();
-        for r in results {
-            report.failed.extend(r?);
-        }
-        report.found = found.load(Ordering::SeqCst);
-        report.migrated = migrated.load(Ordering::SeqCst);
-        Ok(report)
+                })
+                .buffer_unordered(segments as usize)
+                .collect()
+                .await;
+            let mut report = MigrationReport::default();
+            for r in results {
+                report.failed.extend(r?);
+            }
+            report.found = found.load(Ordering::SeqCst);
+            report.migrated = migrated.load(Ordering::SeqCst);
+            Ok(report)
+        })
+        .await
     }
 
     async fn migrate_one<E: Entity + Clone>(&self, item: crate::Item) -> Result<()> {

@@ -6,7 +6,6 @@
 //! transaction), re-reading on a conflict.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tracing::instrument;
 
 use crate::entity::{Entity, Field, Numeric};
 use crate::error::{Error, Result};
@@ -18,6 +17,7 @@ use crate::time;
 use crate::urn::Urn;
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::write::{Sent, Write, writes};
 
 use super::upsert::UpdateWithError;
@@ -184,36 +184,39 @@ impl<'s, E: Entity + Clone> Patch<'s, E> {
     /// Sends the patch and returns the resource as it is afterwards. One UpdateItem, unless a
     /// field of a unique constraint changes or the item was written by an older schema
     /// version: then the resource is read first and written as [`Store::update`] writes it.
-    #[instrument(name = "ddbrel.patch", skip_all, fields(urn = %self.urn))]
     pub async fn send(self) -> Result<Stored<E>> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        if self.changes.is_empty() {
-            return self.store.get(&self.urn).await;
-        }
-        if self.unique {
-            return self.read_first().await;
-        }
-        let token = write_token();
-        let write = self.write(&token);
-        match write.send(self.store).await? {
-            Sent::Applied(Some(item)) => Stored::from_item(item),
-            Sent::Applied(None) => self.store.get(&self.urn).await,
-            // A retry of this very request after its response was lost: it landed.
-            Sent::ConditionFailed(Some(old))
-                if attrs::get_s(&old, attr::WRITE_TOKEN).ok() == Some(token.as_str()) =>
-            {
-                Stored::from_item(old)
+        let span = op_span!(self.store, "patch", ddbrel.urn = %self.urn);
+        traced(span, async {
+            if let Some(e) = self.error {
+                return Err(e);
             }
-            Sent::ConditionFailed(Some(old))
-                if attrs::get_u64(&old, attr::SCHEMA_VERSION)
-                    .is_ok_and(|v| v < u64::from(E::SCHEMA_VERSION)) =>
-            {
-                self.read_first().await
+            if self.changes.is_empty() {
+                return self.store.get(&self.urn).await;
             }
-            Sent::ConditionFailed(old) => Err(self.failure(old.as_ref())),
-        }
+            if self.unique {
+                return self.read_first().await;
+            }
+            let token = write_token();
+            let write = self.write(&token);
+            match write.send(self.store).await? {
+                Sent::Applied(Some(item)) => Stored::from_item(item),
+                Sent::Applied(None) => self.store.get(&self.urn).await,
+                // A retry of this very request after its response was lost: it landed.
+                Sent::ConditionFailed(Some(old))
+                    if attrs::get_s(&old, attr::WRITE_TOKEN).ok() == Some(token.as_str()) =>
+                {
+                    Stored::from_item(old)
+                }
+                Sent::ConditionFailed(Some(old))
+                    if attrs::get_u64(&old, attr::SCHEMA_VERSION)
+                        .is_ok_and(|v| v < u64::from(E::SCHEMA_VERSION)) =>
+                {
+                    self.read_first().await
+                }
+                Sent::ConditionFailed(old) => Err(self.failure(old.as_ref())),
+            }
+        })
+        .await
     }
 
     /// The UpdateItem: the changes, `_version` + 1, `_updatedAt`, `_writeToken`; conditioned

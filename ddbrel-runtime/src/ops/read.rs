@@ -1,8 +1,6 @@
 //! Reading resources by URN (SCHEMA.md §10 "Get", "Get many"): one strongly consistent
 //! GetItem, or one BatchGetItem per 100 distinct URNs.
 
-use tracing::instrument;
-
 use crate::Item;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
@@ -11,22 +9,30 @@ use crate::records::resource::Stored;
 use crate::schema::{PK, SK};
 use crate::urn::Urn;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 impl Store {
     /// Reads a resource (one strongly consistent GetItem). [`Error::NotFound`] if absent.
-    #[instrument(name = "ddbrel.get", skip_all, fields(urn = %urn))]
     pub async fn get<E: Entity>(&self, urn: &Urn<E>) -> Result<Stored<E>> {
-        self.try_get(urn).await?.ok_or_else(|| Error::NotFound {
-            urn: urn.to_string(),
+        let span = op_span!(self, "get", ddbrel.urn = %urn);
+        traced(span, async {
+            self.try_get(urn).await?.ok_or_else(|| Error::NotFound {
+                urn: urn.to_string(),
+            })
         })
+        .await
     }
 
     /// Reads a resource, `None` if absent.
     pub async fn try_get<E: Entity>(&self, urn: &Urn<E>) -> Result<Option<Stored<E>>> {
-        match self.get_item(urn.as_str(), urn.as_str()).await? {
-            None => Ok(None),
-            Some(item) => Stored::from_item(item).map(Some),
-        }
+        let span = op_span!(self, "try_get", ddbrel.urn = %urn);
+        traced(span, async {
+            match self.get_item(urn.as_str(), urn.as_str()).await? {
+                None => Ok(None),
+                Some(item) => Stored::from_item(item).map(Some),
+            }
+        })
+        .await
     }
 
     /// Reads many resources of one type by URN: strongly consistent BatchGetItem requests,
@@ -53,13 +59,16 @@ impl Store {
     /// # Errors
     ///
     /// A request's error, or [`Error::InvalidItem`] naming the item that does not decode.
-    #[instrument(name = "ddbrel.get_many", skip_all, fields(urns = urns.len()))]
     pub async fn get_many<E: Entity>(&self, urns: &[Urn<E>]) -> Result<Vec<Option<Stored<E>>>> {
-        self.resources_in_order(urns.iter().map(Urn::as_str))
-            .await?
-            .into_iter()
-            .map(|item| item.map(Stored::from_item).transpose())
-            .collect()
+        let span = op_span!(self, "get_many", ddbrel.urns = urns.len());
+        traced(span, async {
+            self.resources_in_order(urns.iter().map(Urn::as_str))
+                .await?
+                .into_iter()
+                .map(|item| item.map(Stored::from_item).transpose())
+                .collect()
+        })
+        .await
     }
 
     /// The Resource items of these URNs, in the order given, `None` for a URN with no item:

@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use tracing::instrument;
-
 use crate::Item;
 use crate::error::{Error, Result};
 use crate::records::resource::{self, ResourceMeta};
 use crate::urn::AnyUrn;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 impl Store {
     /// Every URN whose grants apply to the resource: itself, its ancestors (cascading
@@ -19,16 +18,19 @@ impl Store {
     /// resource, its ancestors from the parent up, then the collections, each followed by its
     /// own ancestors. At most 3 requests whatever the depth (GetItem, then BatchGetItem of the
     /// ancestors, then of the conveying collections), all strongly consistent.
-    #[instrument(name = "ddbrel.authorization_scope", skip_all, fields(urn = %urn))]
     pub async fn authorization_scope(&self, urn: &AnyUrn) -> Result<Vec<AnyUrn>> {
-        let Some(item) = self.get_item(urn.as_str(), urn.as_str()).await? else {
-            return Err(Error::NotFound {
-                urn: urn.to_string(),
-            });
-        };
-        let (_, _, meta) = resource::decode_meta(&item)?;
-        let mut scopes = self.complete_scopes(vec![(urn.clone(), meta)]).await?;
-        Ok(scopes.pop().unwrap_or_default())
+        let span = op_span!(self, "authorization_scope", ddbrel.urn = %urn);
+        traced(span, async {
+            let Some(item) = self.get_item(urn.as_str(), urn.as_str()).await? else {
+                return Err(Error::NotFound {
+                    urn: urn.to_string(),
+                });
+            };
+            let (_, _, meta) = resource::decode_meta(&item)?;
+            let mut scopes = self.complete_scopes(vec![(urn.clone(), meta)]).await?;
+            Ok(scopes.pop().unwrap_or_default())
+        })
+        .await
     }
 
     /// [`Store::authorization_scope`] of each of `urns` (a page of results, say), in the same
@@ -48,25 +50,28 @@ impl Store {
     ///     .collect();
     /// # Ok(()) }
     /// ```
-    #[instrument(name = "ddbrel.authorization_scopes", skip_all, fields(urns = urns.len()))]
     pub async fn authorization_scopes(&self, urns: &[AnyUrn]) -> Result<Vec<Option<Vec<AnyUrn>>>> {
-        let found = self.read_all(urns.iter()).await?;
-        let mut known = Vec::new();
-        for urn in urns {
-            if let Some(item) = found.get(urn.as_str()) {
-                let (_, _, meta) = resource::decode_meta(item)?;
-                known.push((urn.clone(), meta));
+        let span = op_span!(self, "authorization_scopes", ddbrel.urns = urns.len());
+        traced(span, async {
+            let found = self.read_all(urns.iter()).await?;
+            let mut known = Vec::new();
+            for urn in urns {
+                if let Some(item) = found.get(urn.as_str()) {
+                    let (_, _, meta) = resource::decode_meta(item)?;
+                    known.push((urn.clone(), meta));
+                }
             }
-        }
-        let mut scopes = self.complete_scopes(known).await?.into_iter();
-        Ok(urns
-            .iter()
-            .map(|urn| {
-                found
-                    .contains_key(urn.as_str())
-                    .then(|| scopes.next().unwrap_or_default())
-            })
-            .collect())
+            let mut scopes = self.complete_scopes(known).await?.into_iter();
+            Ok(urns
+                .iter()
+                .map(|urn| {
+                    found
+                        .contains_key(urn.as_str())
+                        .then(|| scopes.next().unwrap_or_default())
+                })
+                .collect())
+        })
+        .await
     }
 
     /// The resources `urns` (distinct, strongly consistent), by URN.

@@ -4,11 +4,11 @@
 use aws_sdk_dynamodb::types::{
     BillingMode, KeySchemaElement, ProjectionType, ScalarAttributeType, TableStatus,
 };
-use tracing::instrument;
 
 use crate::error::{Error, Result};
 use crate::schema::{TableDescription, definition};
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 fn describe_keys(keys: &[KeySchemaElement]) -> Vec<(String, String)> {
     let mut v: Vec<_> = keys
@@ -28,45 +28,48 @@ impl Store {
     /// Creates the table with ddbrel's definition, on-demand billing, and waits until it is
     /// active. An existing table with the same definition is fine; one with another definition
     /// is [`Error::TableMismatch`].
-    #[instrument(skip(self), fields(table = %self.table()))]
     pub async fn create_table(&self) -> Result<()> {
-        let (keys, attrs, gsis) = definition();
-        let res = self
-            .client()
-            .create_table()
-            .table_name(self.table())
-            .set_key_schema(Some(keys))
-            .set_attribute_definitions(Some(attrs))
-            .set_global_secondary_indexes(Some(gsis))
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await;
-        match res {
-            Ok(_) => {}
-            Err(e) => {
-                let in_use = e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception());
-                if !in_use {
-                    return Err(Error::service("CreateTable", e));
+        let span = op_span!(self, "create_table");
+        traced(span, async {
+            let (keys, attrs, gsis) = definition();
+            let res = self
+                .client()
+                .create_table()
+                .table_name(self.table())
+                .set_key_schema(Some(keys))
+                .set_attribute_definitions(Some(attrs))
+                .set_global_secondary_indexes(Some(gsis))
+                .billing_mode(BillingMode::PayPerRequest)
+                .send()
+                .await;
+            match res {
+                Ok(_) => {}
+                Err(e) => {
+                    let in_use = e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_resource_in_use_exception());
+                    if !in_use {
+                        return Err(Error::service("CreateTable", e));
+                    }
                 }
             }
-        }
-        // Wait for ACTIVE and check the definition (also when it existed already).
-        for attempt in 0..600u32 {
-            let d = self.describe_raw().await?;
-            if d.table_status() == Some(&TableStatus::Active) {
-                return self.check_definition(&d);
+            // Wait for ACTIVE and check the definition (also when it existed already).
+            for attempt in 0..600u32 {
+                let d = self.describe_raw().await?;
+                if d.table_status() == Some(&TableStatus::Active) {
+                    return self.check_definition(&d);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    (50 * (attempt + 1) as u64).min(1000),
+                ))
+                .await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(
-                (50 * (attempt + 1) as u64).min(1000),
-            ))
-            .await;
-        }
-        Err(Error::TableMismatch {
-            table: self.table().to_string(),
-            reason: "the table did not become ACTIVE".into(),
+            Err(Error::TableMismatch {
+                table: self.table().to_string(),
+                reason: "the table did not become ACTIVE".into(),
+            })
         })
+        .await
     }
 
     async fn describe_raw(&self) -> Result<aws_sdk_dynamodb::types::TableDescription> {
@@ -131,33 +134,40 @@ impl Store {
 
     /// Describes the table (status, approximate counts, indexes), checking its definition.
     pub async fn describe_table(&self) -> Result<TableDescription> {
-        let d = self.describe_raw().await?;
-        self.check_definition(&d)?;
-        Ok(TableDescription {
-            name: d.table_name().unwrap_or(self.table()).to_string(),
-            status: d
-                .table_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            item_count: d.item_count().unwrap_or(0),
-            size_bytes: d.table_size_bytes().unwrap_or(0),
-            indexes: d
-                .global_secondary_indexes()
-                .iter()
-                .filter_map(|g| g.index_name().map(str::to_string))
-                .collect(),
+        let span = op_span!(self, "describe_table");
+        traced(span, async {
+            let d = self.describe_raw().await?;
+            self.check_definition(&d)?;
+            Ok(TableDescription {
+                name: d.table_name().unwrap_or(self.table()).to_string(),
+                status: d
+                    .table_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                item_count: d.item_count().unwrap_or(0),
+                size_bytes: d.table_size_bytes().unwrap_or(0),
+                indexes: d
+                    .global_secondary_indexes()
+                    .iter()
+                    .filter_map(|g| g.index_name().map(str::to_string))
+                    .collect(),
+            })
         })
+        .await
     }
 
     /// Deletes the table and everything in it. A missing table is [`Error::TableNotFound`].
-    #[instrument(skip(self), fields(table = %self.table()))]
     pub async fn delete_table(&self) -> Result<()> {
-        self.client()
-            .delete_table()
-            .table_name(self.table())
-            .send()
-            .await
-            .map_err(|e| self.map_sdk_error("DeleteTable", e))?;
-        Ok(())
+        let span = op_span!(self, "delete_table");
+        traced(span, async {
+            self.client()
+                .delete_table()
+                .table_name(self.table())
+                .send()
+                .await
+                .map_err(|e| self.map_sdk_error("DeleteTable", e))?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use tracing::instrument;
 
 use crate::Item;
 use crate::entity::Child;
@@ -19,52 +18,64 @@ use crate::urn::{AnyUrn, Urn};
 use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::check_type_prefix;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 
 impl Store {
     /// The URN of a resource's parent: one GetItem.
-    #[instrument(name = "ddbrel.parent_of", skip_all, fields(urn = %urn))]
     pub async fn parent_of<E: Child>(&self, urn: &Urn<E>) -> Result<Urn<E::Parent>> {
-        let parent = self
-            .parent_of_any(urn.as_any())
-            .await?
-            .ok_or_else(|| Error::invalid_item(urn.as_str(), "missing _parentUrn"))?;
-        parent.typed().map_err(Error::from)
+        let span = op_span!(self, "parent_of", ddbrel.urn = %urn);
+        traced(span, async {
+            let parent = self
+                .parent_of_any(urn.as_any())
+                .await?
+                .ok_or_else(|| Error::invalid_item(urn.as_str(), "missing _parentUrn"))?;
+            parent.typed().map_err(Error::from)
+        })
+        .await
     }
 
     /// The parent URN of any resource (`None` for a root): one GetItem.
     pub async fn parent_of_any(&self, urn: &AnyUrn) -> Result<Option<AnyUrn>> {
-        let item = self.get_projected(urn, &[attr::PARENT_URN]).await?;
-        match attrs::get_opt_s(&item, attr::PARENT_URN)? {
-            None => Ok(None),
-            Some(p) => AnyUrn::parse(p)
-                .map(Some)
-                .map_err(|e| Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}"))),
-        }
+        let span = op_span!(self, "parent_of_any", ddbrel.urn = %urn);
+        traced(span, async {
+            let item = self.get_projected(urn, &[attr::PARENT_URN]).await?;
+            match attrs::get_opt_s(&item, attr::PARENT_URN)? {
+                None => Ok(None),
+                Some(p) => AnyUrn::parse(p)
+                    .map(Some)
+                    .map_err(|e| Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}"))),
+            }
+        })
+        .await
     }
 
     /// The chain from the root down to the resource's parent (root first): one GetItem, since
     /// every resource stores its `_ancestors`.
-    #[instrument(name = "ddbrel.ancestors", skip_all, fields(urn = %urn))]
     pub async fn ancestors(&self, urn: &AnyUrn) -> Result<Vec<AnyUrn>> {
-        let item = self.get_projected(urn, &[attr::ANCESTORS]).await?;
-        match item.get(attr::ANCESTORS) {
-            None => Ok(Vec::new()),
-            Some(AttributeValue::L(list)) => list
-                .iter()
-                .map(|v| match v {
-                    AttributeValue::S(s) => AnyUrn::parse(s)
-                        .map_err(|e| Error::invalid_item(urn.as_str(), format!("_ancestors: {e}"))),
-                    _ => Err(Error::invalid_item(
-                        urn.as_str(),
-                        "_ancestors holds a non-string",
-                    )),
-                })
-                .collect(),
-            Some(_) => Err(Error::invalid_item(
-                urn.as_str(),
-                "_ancestors is not a list",
-            )),
-        }
+        let span = op_span!(self, "ancestors", ddbrel.urn = %urn);
+        traced(span, async {
+            let item = self.get_projected(urn, &[attr::ANCESTORS]).await?;
+            match item.get(attr::ANCESTORS) {
+                None => Ok(Vec::new()),
+                Some(AttributeValue::L(list)) => list
+                    .iter()
+                    .map(|v| match v {
+                        AttributeValue::S(s) => AnyUrn::parse(s).map_err(|e| {
+                            Error::invalid_item(urn.as_str(), format!("_ancestors: {e}"))
+                        }),
+                        _ => Err(Error::invalid_item(
+                            urn.as_str(),
+                            "_ancestors holds a non-string",
+                        )),
+                    })
+                    .collect(),
+                Some(_) => Err(Error::invalid_item(
+                    urn.as_str(),
+                    "_ancestors is not a list",
+                )),
+            }
+        })
+        .await
     }
 
     pub(crate) async fn get_projected(&self, urn: &AnyUrn, attrs: &[&str]) -> Result<Item> {
@@ -92,46 +103,52 @@ impl Store {
     }
 
     /// The children of a parent, of one child type: one strongly consistent Query per page.
-    #[instrument(name = "ddbrel.children", skip_all, fields(parent = %parent))]
     pub async fn children<C: Child>(
         &self,
         parent: &Urn<C::Parent>,
         page: PageRequest,
     ) -> Result<Page<Urn<C>>> {
-        let prefix = Urn::<C>::prefix();
-        let urns = self
-            .children_any(parent.as_any(), Some(&prefix), Order::OldestFirst, page)
-            .await?;
-        let mut items = Vec::with_capacity(urns.items.len());
-        for u in urns.items {
-            items.push(u.typed::<C>()?);
-        }
-        Ok(Page {
-            items,
-            cursor: urns.cursor,
+        let span = op_span!(self, "children", ddbrel.parent = %parent);
+        traced(span, async {
+            let prefix = Urn::<C>::prefix();
+            let urns = self
+                .children_any(parent.as_any(), Some(&prefix), Order::OldestFirst, page)
+                .await?;
+            let mut items = Vec::with_capacity(urns.items.len());
+            for u in urns.items {
+                items.push(u.typed::<C>()?);
+            }
+            Ok(Page {
+                items,
+                cursor: urns.cursor,
+            })
         })
+        .await
     }
 
     /// The children of one type with their data: the Query and one BatchGetItem (strongly
     /// consistent) per page, so 2 requests for a page of up to 100.
-    #[instrument(name = "ddbrel.children_with_data", skip_all, fields(parent = %parent))]
     pub async fn children_with_data<C: Child>(
         &self,
         parent: &Urn<C::Parent>,
         page: PageRequest,
     ) -> Result<Page<Stored<C>>> {
-        let urns = self.children::<C>(parent, page).await?;
-        // A child missing here is being removed by a cascade; it is skipped.
-        let items = self
-            .get_many(&urns.items)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        Ok(Page {
-            items,
-            cursor: urns.cursor,
+        let span = op_span!(self, "children_with_data", ddbrel.parent = %parent);
+        traced(span, async {
+            let urns = self.children::<C>(parent, page).await?;
+            // A child missing here is being removed by a cascade; it is skipped.
+            let items = self
+                .get_many(&urns.items)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            Ok(Page {
+                items,
+                cursor: urns.cursor,
+            })
         })
+        .await
     }
 
     /// The children of any resource, optionally only those whose URN starts with
@@ -143,20 +160,24 @@ impl Store {
         order: Order,
         page: PageRequest,
     ) -> Result<Page<AnyUrn>> {
-        check_type_prefix("children query", type_prefix)?;
-        let prefix = keys::child_sk(type_prefix.unwrap_or(""));
-        let fp = format!("children|{parent}|{prefix}|{}", order.forward());
-        let (items, cursor) = self
-            .query_prefix(parent.as_str(), &prefix, &fp, order, &page)
-            .await?;
-        let mut urns = Vec::with_capacity(items.len());
-        for item in &items {
-            urns.push(parse_urn_attr(item, attr::CHILD_URN)?);
-        }
-        Ok(Page {
-            items: urns,
-            cursor,
+        let span = op_span!(self, "children_any", ddbrel.parent = %parent);
+        traced(span, async {
+            check_type_prefix("children query", type_prefix)?;
+            let prefix = keys::child_sk(type_prefix.unwrap_or(""));
+            let fp = format!("children|{parent}|{prefix}|{}", order.forward());
+            let (items, cursor) = self
+                .query_prefix(parent.as_str(), &prefix, &fp, order, &page)
+                .await?;
+            let mut urns = Vec::with_capacity(items.len());
+            for item in &items {
+                urns.push(parse_urn_attr(item, attr::CHILD_URN)?);
+            }
+            Ok(Page {
+                items: urns,
+                cursor,
+            })
         })
+        .await
     }
 
     /// Every descendant, breadth-first, with its depth (1 = child), down to `max_depth`
@@ -165,48 +186,51 @@ impl Store {
     /// per level below the first one BatchGetItem per 100 nodes, whose `_childCount` tells
     /// the leaves, which are not queried: a count is never below the child records it counts
     /// (SCHEMA.md I9), so a count of 0 means none.
-    #[instrument(name = "ddbrel.descendants", skip_all, fields(urn = %urn))]
     pub async fn descendants(
         &self,
         urn: &AnyUrn,
         max_depth: Option<usize>,
     ) -> Result<Vec<(AnyUrn, usize)>> {
-        let mut out = Vec::new();
-        let mut level = vec![urn.clone()];
-        let mut depth = 0;
-        let mut seen = HashSet::from([urn.clone()]);
-        while !level.is_empty() && max_depth.is_none_or(|m| depth < m) {
-            if depth > 0 {
-                level = self.with_children(level).await?;
-            }
-            depth += 1;
-            let next: Vec<Vec<AnyUrn>> = stream::iter(level)
-                .map(|node| async move {
-                    let mut all = Vec::new();
-                    let mut page = PageRequest::all();
-                    loop {
-                        let p = self
-                            .children_any(&node, None, Order::OldestFirst, page)
-                            .await?;
-                        all.extend(p.items);
-                        match p.cursor {
-                            Some(c) => page = PageRequest::after(None, c),
-                            None => return Ok::<_, Error>(all),
+        let span = op_span!(self, "descendants", ddbrel.urn = %urn);
+        traced(span, async {
+            let mut out = Vec::new();
+            let mut level = vec![urn.clone()];
+            let mut depth = 0;
+            let mut seen = HashSet::from([urn.clone()]);
+            while !level.is_empty() && max_depth.is_none_or(|m| depth < m) {
+                if depth > 0 {
+                    level = self.with_children(level).await?;
+                }
+                depth += 1;
+                let next: Vec<Vec<AnyUrn>> = stream::iter(level)
+                    .map(|node| async move {
+                        let mut all = Vec::new();
+                        let mut page = PageRequest::all();
+                        loop {
+                            let p = self
+                                .children_any(&node, None, Order::OldestFirst, page)
+                                .await?;
+                            all.extend(p.items);
+                            match p.cursor {
+                                Some(c) => page = PageRequest::after(None, c),
+                                None => return Ok::<_, Error>(all),
+                            }
                         }
+                    })
+                    .buffer_unordered(crate::batch::DEFAULT_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+                level = Vec::new();
+                for child in next.into_iter().flatten() {
+                    if seen.insert(child.clone()) {
+                        out.push((child.clone(), depth));
+                        level.push(child);
                     }
-                })
-                .buffer_unordered(crate::batch::DEFAULT_CONCURRENCY)
-                .try_collect()
-                .await?;
-            level = Vec::new();
-            for child in next.into_iter().flatten() {
-                if seen.insert(child.clone()) {
-                    out.push((child.clone(), depth));
-                    level.push(child);
                 }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     /// The nodes of `level` that may have children: those whose item has a `_childCount`

@@ -2,7 +2,6 @@
 //! read, or one TransactWriteItems when a unique value changes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tracing::instrument;
 
 use crate::Item;
 use crate::entity::Entity;
@@ -19,6 +18,7 @@ use crate::schema::attr;
 use crate::time;
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::tx::{Cancelled, Tx, TxOutcome};
 use crate::wire::write::{Sent, Write, writes};
 
@@ -183,36 +183,40 @@ impl Store {
     /// version. Only the unique constraints whose normalized value changed are written: the old
     /// marker is deleted (conditioned on being held by this resource), the new one put
     /// (conditioned on being free). A stale version is [`Error::Conflict`].
-    #[instrument(name = "ddbrel.update", skip_all, fields(urn = %stored.urn, version = stored.meta.version))]
     pub async fn update<E: Entity + Clone>(&self, stored: &Stored<E>) -> Result<Stored<E>> {
-        let markers = markers_for(
-            &stored.data,
-            stored.meta.account.as_ref(),
-            stored.meta.parent.as_ref(),
-        )?;
-        let plan = MarkerPlan::new(&stored.meta.unique_keys, &markers);
-        let (write, meta, token) = resource_update(stored, &plan)?;
-        let urn = stored.urn.as_str();
-        if plan.moves_markers() {
-            self.update_with_markers::<E>(stored, write, &plan, &meta)
-                .await?;
-        } else {
-            match write.send(self).await? {
-                Sent::Applied(_) => {}
-                // An earlier attempt of this very update landed (the SDK retried after a lost
-                // response): the item holds the token only we wrote.
-                Sent::ConditionFailed(Some(old)) if is_our_update(&old, meta.version, &token) => {}
-                Sent::ConditionFailed(old) => {
-                    return Err(write_failure(urn, &stored.meta, old.as_ref()));
+        let span = op_span!(self, "update", ddbrel.urn = %stored.urn, ddbrel.version = stored.meta.version);
+        traced(span, async {
+            let markers = markers_for(
+                &stored.data,
+                stored.meta.account.as_ref(),
+                stored.meta.parent.as_ref(),
+            )?;
+            let plan = MarkerPlan::new(&stored.meta.unique_keys, &markers);
+            let (write, meta, token) = resource_update(stored, &plan)?;
+            let urn = stored.urn.as_str();
+            if plan.moves_markers() {
+                self.update_with_markers::<E>(stored, write, &plan, &meta)
+                    .await?;
+            } else {
+                match write.send(self).await? {
+                    Sent::Applied(_) => {}
+                    // An earlier attempt of this very update landed (the SDK retried after a lost
+                    // response): the item holds the token only we wrote.
+                    Sent::ConditionFailed(Some(old))
+                        if is_our_update(&old, meta.version, &token) => {}
+                    Sent::ConditionFailed(old) => {
+                        return Err(write_failure(urn, &stored.meta, old.as_ref()));
+                    }
                 }
             }
-        }
-        Ok(Stored {
-            urn: stored.urn.clone(),
-            data: stored.data.clone(),
-            meta,
-            pre_migration: Vec::new(),
+            Ok(Stored {
+                urn: stored.urn.clone(),
+                data: stored.data.clone(),
+                meta,
+                pre_migration: Vec::new(),
+            })
         })
+        .await
     }
 
     /// The update and its marker moves in one TransactWriteItems: the resource (conditioned

@@ -4,14 +4,13 @@
 
 use std::fmt;
 
-use tracing::instrument;
-
 use crate::entity::{ChildOf, Entity, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::markers_for;
 use crate::records::resource::Stored;
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced, traced_inline};
 
 /// Why [`Store::update_with`] did not update.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +22,15 @@ pub enum UpdateWithError<X> {
     /// The closure returned an error: nothing was written.
     #[error("the update was aborted: {0}")]
     Aborted(X),
+}
+
+impl<X: std::fmt::Display> crate::wire::telemetry::SpanError for UpdateWithError<X> {
+    fn kind(&self) -> &'static str {
+        match self {
+            UpdateWithError::Store(e) => e.kind(),
+            UpdateWithError::Aborted(_) => "Aborted",
+        }
+    }
 }
 
 /// What [`Store::get_or_create`] and its siblings came to.
@@ -104,7 +112,6 @@ impl Store {
     /// }
     /// # }
     /// ```
-    #[instrument(name = "ddbrel.update_with", skip_all, fields(urn = %urn))]
     pub async fn update_with<E, F, X>(
         &self,
         urn: &Urn<E>,
@@ -115,22 +122,26 @@ impl Store {
         F: FnMut(&mut E) -> std::result::Result<(), X>,
         X: fmt::Display + fmt::Debug,
     {
-        let policy = self.retry_policy();
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let mut stored = self.get(urn).await?;
-            change(&mut stored.data).map_err(UpdateWithError::Aborted)?;
-            match self.update(&stored).await {
-                Err(Error::Conflict {
-                    current: Some(_), ..
-                }) if attempt < policy.max_attempts => {
-                    tracing::debug!(attempt, "update_with met a newer version; reading again");
-                    tokio::time::sleep(policy.backoff(attempt)).await;
+        let span = op_span!(self, "update_with", ddbrel.urn = %urn);
+        traced_inline(span, async {
+            let policy = self.retry_policy();
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let mut stored = self.get(urn).await?;
+                change(&mut stored.data).map_err(UpdateWithError::Aborted)?;
+                match self.update(&stored).await {
+                    Err(Error::Conflict {
+                        current: Some(_), ..
+                    }) if attempt < policy.max_attempts => {
+                        tracing::debug!(attempt, "update_with met a newer version; reading again");
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                    }
+                    other => return other.map_err(UpdateWithError::Store),
                 }
-                other => return other.map_err(UpdateWithError::Store),
             }
-        }
+        })
+        .await
     }
 
     /// Creates the root resource unless a resource already holds one of its unique values, in
@@ -141,9 +152,13 @@ impl Store {
     /// holder, a GetItem of the marker). For an entity without unique constraints this is
     /// [`Store::create`].
     pub async fn get_or_create<E: Root + Clone>(&self, data: E) -> Result<GetOrCreated<E>> {
-        let account_of = |urn: &Urn<E>| E::ACCOUNT_SCOPED.then(|| urn.as_any().clone());
-        self.get_or_insert(data, None, account_of, |data| self.create(data))
-            .await
+        let span = op_span!(self, "get_or_create");
+        traced(span, async {
+            let account_of = |urn: &Urn<E>| E::ACCOUNT_SCOPED.then(|| urn.as_any().clone());
+            self.get_or_insert(data, None, account_of, |data| self.create(data))
+                .await
+        })
+        .await
     }
 
     /// [`Store::get_or_create`] for a child of `parent`.
@@ -152,19 +167,23 @@ impl Store {
         parent: &Stored<P>,
         data: E,
     ) -> Result<GetOrCreated<E>> {
-        let account = E::ACCOUNT_SCOPED.then(|| {
-            parent
-                .meta
-                .account
-                .clone()
-                .unwrap_or_else(|| parent.urn.as_any().clone())
-        });
-        self.get_or_insert(
-            data,
-            Some(parent.urn.as_any().clone()),
-            |_| account.clone(),
-            |data| self.create_child(parent, data),
-        )
+        let span = op_span!(self, "get_or_create_child", ddbrel.parent = %parent.urn);
+        traced(span, async {
+            let account = E::ACCOUNT_SCOPED.then(|| {
+                parent
+                    .meta
+                    .account
+                    .clone()
+                    .unwrap_or_else(|| parent.urn.as_any().clone())
+            });
+            self.get_or_insert(
+                data,
+                Some(parent.urn.as_any().clone()),
+                |_| account.clone(),
+                |data| self.create_child(parent, data),
+            )
+            .await
+        })
         .await
     }
 
@@ -174,10 +193,14 @@ impl Store {
     /// [`Store::get_or_create`]; the update may itself be refused with
     /// [`Error::UniqueViolation`] when `data` holds another value that a third resource holds.
     pub async fn upsert<E: Root + Clone>(&self, data: E) -> Result<Upserted<E>> {
-        match self.get_or_create(data.clone()).await? {
-            GetOrCreated::Created(s) => Ok(Upserted::Created(s)),
-            GetOrCreated::Existing(s) => self.overwrite(&s.urn, data).await,
-        }
+        let span = op_span!(self, "upsert");
+        traced(span, async {
+            match self.get_or_create(data.clone()).await? {
+                GetOrCreated::Created(s) => Ok(Upserted::Created(s)),
+                GetOrCreated::Existing(s) => self.overwrite(&s.urn, data).await,
+            }
+        })
+        .await
     }
 
     /// [`Store::upsert`] for a child of `parent`.
@@ -186,10 +209,14 @@ impl Store {
         parent: &Stored<P>,
         data: E,
     ) -> Result<Upserted<E>> {
-        match self.get_or_create_child(parent, data.clone()).await? {
-            GetOrCreated::Created(s) => Ok(Upserted::Created(s)),
-            GetOrCreated::Existing(s) => self.overwrite(&s.urn, data).await,
-        }
+        let span = op_span!(self, "upsert_child", ddbrel.parent = %parent.urn);
+        traced(span, async {
+            match self.get_or_create_child(parent, data.clone()).await? {
+                GetOrCreated::Created(s) => Ok(Upserted::Created(s)),
+                GetOrCreated::Existing(s) => self.overwrite(&s.urn, data).await,
+            }
+        })
+        .await
     }
 
     /// Writes `data` over the resource at `urn`, retried on conflicts.

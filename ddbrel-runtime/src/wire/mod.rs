@@ -7,5 +7,6 @@ pub mod page;
 pub mod pager;
 pub mod retry;
 pub mod store;
+pub mod telemetry;
 pub mod tx;
 pub mod write;

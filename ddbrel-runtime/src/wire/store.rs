@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 use crate::error::{Error, Result};
 use crate::wire::retry::RetryPolicy;
+use crate::wire::telemetry::Telemetry;
 
 /// The table name used when none is given.
 pub const DEFAULT_TABLE: &str = "ddbrel";
@@ -20,11 +21,20 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store on `table` through `client`.
+    /// A store on `table` through `client`. The store's client is `client` with one more
+    /// interceptor, which opens a span per request (see [`telemetry`](crate::wire::telemetry)).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let table = table.into();
+        let conf = client
+            .config()
+            .to_builder()
+            .interceptor(Telemetry {
+                table: table.clone(),
+            })
+            .build();
         Store {
-            client,
-            table: table.into(),
+            client: Client::from_conf(conf),
+            table,
             retry: RetryPolicy::default(),
         }
     }

@@ -28,8 +28,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use tracing::instrument;
-
 use crate::Item;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
@@ -40,6 +38,7 @@ use crate::schema::{attr, limits};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::write::writes;
 
 /// What a delete did, or (for [`Store::plan_delete`]) would do.
@@ -189,32 +188,39 @@ impl Store {
     /// Deletes a resource and everything that depends on it (see the module docs), checking
     /// that it is still at the version read. A leaf takes one TransactWriteItems.
     pub async fn delete<E: Entity>(&self, stored: &Stored<E>) -> Result<DeleteReport> {
-        let opts = DeleteOptions {
-            expected_version: Some(stored.meta.version),
-            expected_created_at: Some(stored.meta.created_at),
-            ..DeleteOptions::default()
-        };
-        // A resource read with no children, members or memberships is a leaf: try the
-        // one-request delete with what was read; its conditions catch any change since.
-        if stored.meta.child_count == 0
-            && stored.meta.member_count == 0
-            && stored.meta.deleting.is_none()
-        {
-            let item =
-                crate::records::resource::resource_item(&stored.urn, &stored.data, &stored.meta)?;
-            let mut closure = Closure::default();
-            let node = Node {
-                urn: stored.urn.as_any().clone(),
-                depth: 0,
-                item: Some(item),
-                meta: Some(stored.meta.clone()),
+        let span = op_span!(self, "delete", ddbrel.urn = %stored.urn);
+        traced(span, async {
+            let opts = DeleteOptions {
+                expected_version: Some(stored.meta.version),
+                expected_created_at: Some(stored.meta.created_at),
+                ..DeleteOptions::default()
             };
-            closure_add_node(&mut closure, node);
-            if let Some(report) = self.try_atomic(&closure, &opts).await? {
-                return Ok(report);
+            // A resource read with no children, members or memberships is a leaf: try the
+            // one-request delete with what was read; its conditions catch any change since.
+            if stored.meta.child_count == 0
+                && stored.meta.member_count == 0
+                && stored.meta.deleting.is_none()
+            {
+                let item = crate::records::resource::resource_item(
+                    &stored.urn,
+                    &stored.data,
+                    &stored.meta,
+                )?;
+                let mut closure = Closure::default();
+                let node = Node {
+                    urn: stored.urn.as_any().clone(),
+                    depth: 0,
+                    item: Some(item),
+                    meta: Some(stored.meta.clone()),
+                };
+                closure_add_node(&mut closure, node);
+                if let Some(report) = self.try_atomic(&closure, &opts).await? {
+                    return Ok(report);
+                }
             }
-        }
-        self.delete_with(stored.urn.as_any(), opts).await
+            self.delete_in_span(stored.urn.as_any(), opts).await
+        })
+        .await
     }
 
     /// Deletes the resource with this URN and everything that depends on it, whatever its
@@ -224,8 +230,13 @@ impl Store {
     }
 
     /// Deletes with options (version check, progress, forcing the sweep).
-    #[instrument(name = "ddbrel.delete", skip(self, opts), fields(urn = %urn))]
     pub async fn delete_with(&self, urn: &AnyUrn, opts: DeleteOptions) -> Result<DeleteReport> {
+        let span = op_span!(self, "delete", ddbrel.urn = %urn);
+        traced(span, self.delete_in_span(urn, opts)).await
+    }
+
+    /// [`Store::delete_with`] inside the caller's span.
+    async fn delete_in_span(&self, urn: &AnyUrn, opts: DeleteOptions) -> Result<DeleteReport> {
         if !opts.force_sweep {
             // A few attempts at the atomic path; each is safe, conditions catch concurrent
             // changes. The fenced sweep always makes progress.
@@ -273,14 +284,18 @@ impl Store {
     /// What deleting this resource would remove, by kind and count, without deleting
     /// anything (reads only).
     pub async fn plan_delete(&self, urn: &AnyUrn) -> Result<DeleteReport> {
-        let Some(root) = self.get_item(urn.as_str(), urn.as_str()).await? else {
-            return Err(Error::NotFound {
-                urn: urn.to_string(),
-            });
-        };
-        let has_parent = resource::decode_meta(&root)?.2.parent.is_some();
-        let closure = self.discover(urn, Some(root), usize::MAX).await?;
-        Ok(closure.report(has_parent))
+        let span = op_span!(self, "plan_delete");
+        traced(span, async {
+            let Some(root) = self.get_item(urn.as_str(), urn.as_str()).await? else {
+                return Err(Error::NotFound {
+                    urn: urn.to_string(),
+                });
+            };
+            let has_parent = resource::decode_meta(&root)?.2.parent.is_some();
+            let closure = self.discover(urn, Some(root), usize::MAX).await?;
+            Ok(closure.report(has_parent))
+        })
+        .await
     }
 }
 

@@ -17,6 +17,7 @@ use crate::time;
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
+use crate::wire::telemetry::{op_span, traced};
 use crate::wire::tx::{Tx, TxOutcome};
 use crate::wire::write::{Write, writes};
 
@@ -108,6 +109,12 @@ pub struct CommitError {
     /// What went wrong.
     #[source]
     pub error: Error,
+}
+
+impl crate::wire::telemetry::SpanError for CommitError {
+    fn kind(&self) -> &'static str {
+        self.error.kind()
+    }
 }
 
 impl From<CommitError> for Error {
@@ -561,28 +568,32 @@ impl Transaction<'_> {
     /// Sends the transaction: one TransactWriteItems, refused before sending when a step was
     /// refused or the merged writes exceed DynamoDB's limits (100 actions, 4 MB).
     pub async fn commit(self) -> std::result::Result<Committed, CommitError> {
-        let fail = |step: Option<usize>, error: Error| CommitError { step, error };
-        if let Some((step, e)) = self.refused {
-            return Err(fail(Some(step), e));
-        }
-        let writes = self.plan.into_writes().map_err(|e| fail(None, e))?;
-        if writes.is_empty() {
-            return Ok(Committed { id: self.id });
-        }
-        let mut tx = Tx::new();
-        let mut blames = Vec::with_capacity(writes.len());
-        for (w, b) in writes {
-            tx.push(w);
-            blames.push(b);
-        }
-        let name = format!("a transaction of {} steps", self.steps);
-        let outcome = tx
-            .send(self.store, &name)
-            .await
-            .map_err(|e| fail(None, e))?;
-        match outcome {
-            TxOutcome::Applied => Ok(Committed { id: self.id }),
-            TxOutcome::Cancelled(reasons) => Err(blame(&reasons, &blames)),
-        }
+        let span = op_span!(self.store, "commit", ddbrel.transaction = self.id);
+        traced(span, async {
+            let fail = |step: Option<usize>, error: Error| CommitError { step, error };
+            if let Some((step, e)) = self.refused {
+                return Err(fail(Some(step), e));
+            }
+            let writes = self.plan.into_writes().map_err(|e| fail(None, e))?;
+            if writes.is_empty() {
+                return Ok(Committed { id: self.id });
+            }
+            let mut tx = Tx::new();
+            let mut blames = Vec::with_capacity(writes.len());
+            for (w, b) in writes {
+                tx.push(w);
+                blames.push(b);
+            }
+            let name = format!("a transaction of {} steps", self.steps);
+            let outcome = tx
+                .send(self.store, &name)
+                .await
+                .map_err(|e| fail(None, e))?;
+            match outcome {
+                TxOutcome::Applied => Ok(Committed { id: self.id }),
+                TxOutcome::Cancelled(reasons) => Err(blame(&reasons, &blames)),
+            }
+        })
+        .await
     }
 }
