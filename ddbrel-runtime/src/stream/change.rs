@@ -87,7 +87,8 @@ pub enum ResourceChangeKind {
     /// Only bookkeeping changed (`MODIFY` with `_version`, `_schemaVersion`, `_createdAt`
     /// and every entity field unchanged): counts, `_memberOf`, `_conveyingCollections`, the
     /// deletion fence `_deleting` (see [`BOOKKEEPING_ATTRIBUTES`] and
-    /// [`ResourceChange::changed`]).
+    /// [`ResourceChange::changed`]). A write that changed nothing at all, which DynamoDB
+    /// does not stream but other engines may, lands here with `changed` empty.
     Bookkeeping,
     /// The resource was deleted (`REMOVE`).
     Deleted,
