@@ -45,6 +45,18 @@ pub enum Error {
         /// What is wrong, naming the attribute.
         reason: String,
     },
+    /// A DynamoDB Streams record that is not one `stream::decode` can read: JSON that is not
+    /// the Streams record form, an attribute value that is not DynamoDB-JSON, an image missing
+    /// for its event (the stream must carry `NEW_AND_OLD_IMAGES`), or an image whose key is not
+    /// the record's.
+    #[error("invalid stream record {record}: {reason}")]
+    InvalidStreamRecord {
+        /// The record's key (`PK`, and `SK` when it differs), or its `eventID` when its keys
+        /// do not parse.
+        record: String,
+        /// What is wrong, naming the JSON path or attribute.
+        reason: String,
+    },
     /// An item read from the table was written by newer code than this.
     #[error(
         "item {key} has _schemaVersion {found}, newer than the {supported} this code supports: upgrade the code before reading it"
@@ -290,6 +302,7 @@ impl Error {
             Error::Conflict { .. } => "Conflict",
             Error::InvalidUrn { .. } => "InvalidUrn",
             Error::InvalidItem { .. } => "InvalidItem",
+            Error::InvalidStreamRecord { .. } => "InvalidStreamRecord",
             Error::SchemaTooNew { .. } => "SchemaTooNew",
             Error::ItemTooLarge { .. } => "ItemTooLarge",
             Error::KeyTooLong { .. } => "KeyTooLong",

@@ -58,7 +58,7 @@
 //! | Layer | Modules | What |
 //! |---|---|---|
 //! | vocabulary | [`time`], [`schema`], [`urn`], [`error`], [`entity`] | timestamps; attribute and index names, every key format ([`schema::keys`]), limits, the table definition; the URN grammar; the one error type; the entity traits. No I/O. |
-//! | records | [`records`] | one file per record type of SCHEMA.md §5, encoding beside decoding ([`records::resource`], [`records::parent_child`], [`records::membership`], [`records::marker`]), attribute getters, sizes and limits, DynamoDB-JSON. No I/O. |
+//! | records | [`records`], [`stream`] | one file per record type of SCHEMA.md §5, encoding beside decoding ([`records::resource`], [`records::parent_child`], [`records::membership`], [`records::marker`]), attribute getters, sizes and limits, DynamoDB-JSON; DynamoDB Streams records decoded into typed changes ([`stream::decode`]). No I/O. |
 //! | the wire | [`wire`] | the [`Store`] handle ([`wire::store`]), expressions that carry their names and values ([`wire::expr`]), a write as a value ([`wire::write`], with the contract's recurring writes in [`wire::write::writes`]), the transaction builder ([`wire::tx`]), batches, pages and cursors, the one pager. |
 //! | operations | `ops/` (private; each file an `impl Store` block) | `create`, `read`, `update`, `upsert` (update with retry, get-or-create, upsert), `find_unique`, `tree`, `members`, `scope`, `account`, `table`, `migrate`, and `cascade/` (closure discovery, the atomic path, the sweep), named after the rows of SCHEMA.md §10. |
 //! | whole-table tools | [`integrity`], [`metrics`], `embedded` | the integrity audit and repair; request and capacity meters; the in-process engine. |
@@ -85,6 +85,7 @@ pub mod records;
 pub mod relationships;
 pub mod schema;
 pub mod store;
+pub mod stream;
 mod string_set;
 pub mod time;
 pub mod tx;

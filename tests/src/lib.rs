@@ -10,6 +10,7 @@ pub mod gate;
 pub mod invariants;
 pub mod records;
 pub mod sample;
+pub mod stream;
 
 /// A store on a table of its own, and the counter of the requests its client sends.
 pub struct TestEnv {

@@ -6,7 +6,7 @@ use std::fmt;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
-use crate::schema::{GSI1PK, GSI1SK, PK, SK, UNIQUE_PREFIX, attr};
+use crate::schema::{GSI1PK, GSI1SK, PK, SK, attr};
 use crate::urn::AnyUrn;
 
 #[derive(Debug)]
@@ -159,12 +159,5 @@ pub(super) fn list<T: fmt::Display>(v: impl IntoIterator<Item = T>) -> String {
 
 /// Splits `unique#{resourceType}#{constraint}#{scope}#{value}` into type, constraint and scope.
 pub(super) fn split_marker_key(key: &str) -> Option<(&str, &str, &str)> {
-    let rest = key.strip_prefix(UNIQUE_PREFIX)?;
-    let (resource_type, rest) = rest.split_once('#')?;
-    let (constraint, rest) = rest.split_once('#')?;
-    let (scope, _value) = rest.split_once('#')?;
-    if resource_type.is_empty() || constraint.is_empty() || scope.is_empty() {
-        return None;
-    }
-    Some((resource_type, constraint, scope))
+    crate::records::marker::split_key(key).map(|(t, c, scope, _)| (t, c, scope))
 }

@@ -193,6 +193,31 @@ fn key_of_value(resource_type: &str, constraint: &str, scope: &str, value: &str)
     Ok(key)
 }
 
+/// Splits a marker key `unique#{resourceType}#{constraint}#{scope}#{value}` back into its
+/// resource type, constraint name, scope (`global` or the scoping URN) and encoded value
+/// (SCHEMA.md §6: the encoding is injective, so the split is unique). `None` when the key does
+/// not have that form. The value may be empty (an empty string holds a marker).
+pub fn split_key(key: &str) -> Option<(&str, &str, &str, &str)> {
+    let rest = key.strip_prefix(crate::schema::UNIQUE_PREFIX)?;
+    let (resource_type, rest) = rest.split_once('#')?;
+    let (constraint, rest) = rest.split_once('#')?;
+    let (scope, value) = rest.split_once('#')?;
+    if resource_type.is_empty() || constraint.is_empty() || scope.is_empty() {
+        return None;
+    }
+    Some((resource_type, constraint, scope, value))
+}
+
+/// The parts of an encoded value ([`encode_value`]) as normalized: split at `#`, each part
+/// unescaped (`%23` → `#`, `%25` → `%`). Normalization is not undone: a case-insensitive
+/// constraint's parts come back lowercased.
+pub fn decode_value(value: &str) -> Vec<String> {
+    value
+        .split('#')
+        .map(|part| part.replace("%23", "#").replace("%25", "%"))
+        .collect()
+}
+
 /// Resolves a constraint's scope to the text in the marker key.
 pub fn scope_text<'a>(
     resource_type: &str,
