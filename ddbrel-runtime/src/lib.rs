@@ -117,6 +117,7 @@ pub use time::Timestamp;
 pub use tx::RetryPolicy;
 pub use unique::UniqueKeyPart;
 pub use urn::{AnyUrn, Urn, UrnError, UrnPart};
+pub use wire::filter::{Filter, Text};
 
 /// A DynamoDB item: attribute name to value.
 pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;

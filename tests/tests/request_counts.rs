@@ -389,3 +389,51 @@ async fn related_data_of_mixed_types_in_two_requests() {
     assert!(mixed[1].is_none(), "the missing one is reported");
     assert!(mixed[2].as_ref().is_some_and(|r| r.is::<Account>()));
 }
+
+#[tokio::test]
+async fn a_filtered_listing_reads_what_the_unfiltered_one_reads() {
+    let env = TestEnv::new().await;
+    let (store, c) = (&env.store, &env.counter);
+    let acct = store.create(sample::account("filtered")).await.unwrap();
+    let col = sample::collection(store, &acct, "c").await.unwrap();
+    let label = sample::label(store, &acct, "l").await.unwrap();
+    jobs_under(store, &col, 20).await;
+    let jobs = store
+        .children_with_data::<Job>(&col.urn, PageRequest::all())
+        .await
+        .unwrap();
+    for j in &jobs.items {
+        store.add_member(&label, j).await.unwrap();
+    }
+    // The sample jobs are active: a filter for paused ones keeps none of what it reads.
+    let paused = Job::fields().status.equals(entities::JobStatus::Paused);
+    let (page, n) = c
+        .measure(Box::pin(store.by_account_where::<Job>(
+            &acct.urn,
+            &paused,
+            Order::OldestFirst,
+            PageRequest::first(50),
+        )))
+        .await;
+    assert!(page.unwrap().items.is_empty());
+    assert_eq!(n, BTreeMap::from([("Query".to_string(), 1)]));
+    let (page, n) = c
+        .measure(Box::pin(store.children_with_data_where::<Job>(
+            &col.urn,
+            &paused,
+            PageRequest::first(100),
+        )))
+        .await;
+    assert!(page.unwrap().items.is_empty());
+    let two = BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)]);
+    assert_eq!(n, two);
+    let (page, n) = c
+        .measure(Box::pin(store.members_with_data_where::<Label, Job>(
+            &label.urn,
+            &paused,
+            PageRequest::all(),
+        )))
+        .await;
+    assert!(page.unwrap().items.is_empty());
+    assert_eq!(n, two);
+}

@@ -12,6 +12,7 @@ use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, INVERTED_INDEX, MEMBER_PR
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
 use crate::wire::expr::Expr;
+use crate::wire::filter::Filter;
 use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::KeyQuery;
 use crate::wire::store::Store;
@@ -257,6 +258,35 @@ impl Store {
         .await
     }
 
+    /// [`Store::members_with_data`] keeping only the members that satisfy `filter`, tested on
+    /// each member as read: the same 2 requests a page, whatever the filter keeps. A page may
+    /// hold fewer than its limit, even none, and still have a cursor.
+    pub async fn members_with_data_where<C: Collection, M: MemberOf<C>>(
+        &self,
+        collection: &Urn<C>,
+        filter: &Filter<M>,
+        page: PageRequest,
+    ) -> Result<Page<Stored<M>>> {
+        let span = op_span!(self, "members_with_data_where", ddbrel.collection = %collection, ddbrel.filter = ?filter);
+        traced(span, async {
+            filter.expression()?;
+            let prefix = keys::member_sk(&Urn::<M>::prefix());
+            let fp = format!("members|{collection}|{prefix}");
+            let (items, cursor) = self
+                .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, &page)
+                .await?;
+            let urns = items
+                .iter()
+                .map(|i| Ok(membership_of(i)?.member))
+                .collect::<Result<Vec<_>>>()?;
+            let items = self
+                .resources_where(urns.iter().map(AnyUrn::as_str), filter)
+                .await?;
+            Ok(Page { items, cursor })
+        })
+        .await
+    }
+
     /// The collections holding a resource, through the InvertedIndex: one Query per page,
     /// **eventually consistent** (a membership added a moment ago may be missing).
     pub async fn collections_of(
@@ -273,6 +303,7 @@ impl Store {
                         index: Some(INVERTED_INDEX),
                         hash: (GSI1PK, member.as_str()),
                         prefix: Some((GSI1SK, COLLECTION_PREFIX)),
+                        filter: None,
                     },
                     &fp,
                     Order::OldestFirst,

@@ -8,6 +8,7 @@ use crate::records::attrs::s;
 use crate::records::resource::Stored;
 use crate::schema::{PK, SK};
 use crate::urn::Urn;
+use crate::wire::filter::Filter;
 use crate::wire::store::Store;
 use crate::wire::telemetry::{op_span, traced};
 
@@ -80,6 +81,24 @@ impl Store {
         let key = |u: &str| (u.to_string(), u.to_string());
         let items = self.batch_get(urns.clone().map(key).collect()).await?;
         Ok(urns.map(|u| items.get(&key(u)).cloned()).collect())
+    }
+
+    /// The resources of these URNs that exist and satisfy `filter`, in the order given: the
+    /// reads of [`Store::resources_in_order`], the filter tested on each item as stored.
+    pub(crate) async fn resources_where<'a, E: Entity>(
+        &self,
+        urns: impl Iterator<Item = &'a str> + Clone,
+        filter: &Filter<E>,
+    ) -> Result<Vec<Stored<E>>> {
+        // A value that did not encode is reported before anything is read.
+        filter.expression()?;
+        let mut out = Vec::new();
+        for item in self.resources_in_order(urns).await?.into_iter().flatten() {
+            if filter.matches(&item)? {
+                out.push(Stored::from_item(item)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Reads one raw item by key (strongly consistent).

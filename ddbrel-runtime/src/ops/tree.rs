@@ -15,6 +15,7 @@ use crate::records::membership::parse_urn_attr;
 use crate::records::resource::Stored;
 use crate::schema::{PK, SK, attr, keys};
 use crate::urn::{AnyUrn, Urn};
+use crate::wire::filter::Filter;
 use crate::wire::page::{Order, Page, PageRequest};
 use crate::wire::pager::check_type_prefix;
 use crate::wire::store::Store;
@@ -143,6 +144,31 @@ impl Store {
                 .into_iter()
                 .flatten()
                 .collect();
+            Ok(Page {
+                items,
+                cursor: urns.cursor,
+            })
+        })
+        .await
+    }
+
+    /// [`Store::children_with_data`] keeping only the children that satisfy `filter`, tested
+    /// on each child as read: the same 2 requests a page, whatever the filter keeps (a filter
+    /// narrows, it does not read less). A page may hold fewer than its limit, even none, and
+    /// still have a cursor.
+    pub async fn children_with_data_where<C: Child>(
+        &self,
+        parent: &Urn<C::Parent>,
+        filter: &Filter<C>,
+        page: PageRequest,
+    ) -> Result<Page<Stored<C>>> {
+        let span = op_span!(self, "children_with_data_where", ddbrel.parent = %parent, ddbrel.filter = ?filter);
+        traced(span, async {
+            filter.expression()?;
+            let urns = self.children::<C>(parent, page).await?;
+            let items = self
+                .resources_where(urns.items.iter().map(Urn::as_str), filter)
+                .await?;
             Ok(Page {
                 items,
                 cursor: urns.cursor,

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod expr;
+pub mod filter;
 pub mod page;
 pub mod pager;
 pub mod retry;

@@ -30,6 +30,8 @@ pub(crate) struct KeyQuery<'a> {
     pub(crate) hash: (&'a str, &'a str),
     /// Range key attribute and the prefix it begins with.
     pub(crate) prefix: Option<(&'a str, &'a str)>,
+    /// A FilterExpression applied to the page read (it narrows, it does not read less).
+    pub(crate) filter: Option<&'a Expr>,
 }
 
 impl KeyQuery<'_> {
@@ -39,6 +41,7 @@ impl KeyQuery<'_> {
             index: None,
             hash: (PK, pk),
             prefix: None,
+            filter: None,
         }
     }
 
@@ -88,7 +91,7 @@ impl Store {
         let (items, last) = match source {
             Source::Query(q) => {
                 let cond = q.condition();
-                let (names, values) = shared_maps([&cond]);
+                let (names, values) = shared_maps(std::iter::once(&cond).chain(q.filter));
                 let out = self
                     .client()
                     .query()
@@ -96,6 +99,7 @@ impl Store {
                     .set_index_name(q.index.map(str::to_string))
                     .consistent_read(q.index.is_none())
                     .key_condition_expression(cond.text())
+                    .set_filter_expression(q.filter.map(|f| f.text().to_string()))
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .scan_index_forward(order.forward())
@@ -178,6 +182,7 @@ impl Store {
                 index: None,
                 hash: (PK, pk),
                 prefix: Some((SK, prefix)),
+                filter: None,
             },
             fingerprint,
             order,
