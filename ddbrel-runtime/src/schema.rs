@@ -126,6 +126,11 @@ pub const UNIQUE_PREFIX: &str = "unique#";
 pub const REGISTRY_PK: &str = "schema";
 /// `SK` prefix of EntitySchema records.
 pub const TYPE_PREFIX: &str = "type#";
+/// `GSI1PK` prefix of a root resource's listing entry (section 5.1, contract 4).
+pub const ROOTS_PREFIX: &str = "roots#";
+/// Shards of each root type's listing in the InvertedIndex: a root's shard is the FNV-1a hash
+/// of its URN modulo this, so no one GSI partition takes every create of a type.
+pub const ROOT_SHARDS: u32 = 8;
 
 /// Every key format of SCHEMA.md §5 and §6, spelled once.
 pub mod keys {
@@ -174,6 +179,28 @@ pub mod keys {
     /// `SK` of an EntitySchema record: `type#{domain}#{resourceType}`.
     pub fn type_schema_sk(domain: &str, resource_type: &str) -> String {
         format!("{}{domain}#{resource_type}", super::TYPE_PREFIX)
+    }
+
+    /// The listing shard of a root resource: FNV-1a (32-bit) of the URN's bytes modulo
+    /// [`ROOT_SHARDS`](super::ROOT_SHARDS).
+    pub fn root_shard(urn: &str) -> u32 {
+        let mut h: u32 = 0x811c_9dc5;
+        for b in urn.bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        h % super::ROOT_SHARDS
+    }
+
+    /// `GSI1PK` of one shard of a root type's listing: `roots#{typePrefix}{shard}`, the type
+    /// prefix being `urn:{domain}:{resourceType}::` (so `roots#urn:pp:System.Account::3`).
+    pub fn roots_pk(type_prefix: &str, shard: u32) -> String {
+        format!("{}{type_prefix}{shard}", super::ROOTS_PREFIX)
+    }
+
+    /// `GSI1PK` of a root resource's listing entry (its `GSI1SK` is its URN).
+    pub fn root_listing_pk(type_prefix: &str, urn: &str) -> String {
+        roots_pk(type_prefix, root_shard(urn))
     }
 
     /// `GSI1SK` of a CollectionMembershipRelationship record: `collection#{collection}`.

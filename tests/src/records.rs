@@ -78,6 +78,15 @@ impl Resource {
                 ("_version".to_string(), n(1)),
             ]),
         }
+        .listed(urn)
+    }
+
+    /// `GSI1PK`/`GSI1SK`: the root listing entry every resource without a parent carries
+    /// (section 5.1); [`Resource::parent`] takes it away.
+    fn listed(self, urn: &str) -> Resource {
+        let prefix_end = urn.find("::").map_or(urn.len(), |i| i + 2);
+        let listing = ddbrel_runtime::schema::keys::root_listing_pk(&urn[..prefix_end], urn);
+        self.attr("GSI1PK", s(&listing)).attr("GSI1SK", s(urn))
     }
 
     /// Sets one attribute: an entity field, or a reserved one the other methods do not cover.
@@ -110,8 +119,12 @@ impl Resource {
         parent: &str,
         ancestors: impl IntoIterator<Item = impl ToString>,
     ) -> Resource {
-        self.attr("_parentUrn", s(parent))
-            .attr("_ancestors", l(ancestors))
+        let mut r = self
+            .attr("_parentUrn", s(parent))
+            .attr("_ancestors", l(ancestors));
+        r.item.remove("GSI1PK");
+        r.item.remove("GSI1SK");
+        r
     }
 
     /// `_accountUrn`.

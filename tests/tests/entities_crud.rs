@@ -48,10 +48,19 @@ fn check_resource<E: Entity>(item: &Item, account: Option<&str>, parent: Option<
         s(item, "_writeToken").is_some_and(|t| uuid::Uuid::parse_str(t).is_ok()),
         "_writeToken of {urn}"
     );
-    assert!(
-        !item.contains_key("GSI1PK") && !item.contains_key("GSI1SK"),
-        "no GSI1 on {urn}"
-    );
+    // A root is listed in its type's shard of the InvertedIndex; a child is not in GSI1.
+    match parent {
+        None => {
+            let shard = ddbrel_runtime::schema::keys::root_shard(urn);
+            let want = format!("roots#urn:{}:{}::{shard}", E::DOMAIN, E::RESOURCE_TYPE);
+            assert_eq!(s(item, "GSI1PK"), Some(want.as_str()), "listing of {urn}");
+            assert_eq!(s(item, "GSI1SK"), Some(urn), "listing of {urn}");
+        }
+        Some(_) => assert!(
+            !item.contains_key("GSI1PK") && !item.contains_key("GSI1SK"),
+            "no GSI1 on {urn}"
+        ),
+    }
     assert_eq!(
         s(item, "_accountUrn"),
         account,

@@ -234,14 +234,14 @@ async fn raw_items_follow_the_schema() {
         s(&item, "_createdAt")
     );
     assert!(is_iso_millis(s(&item, "_updatedAt")));
-    for absent in [
-        "GSI1PK",
-        "GSI1SK",
-        "_accountUrn",
-        "_parentUrn",
-        "_ancestors",
-        "_deleting",
-    ] {
+    // A root's listing entry (section 5.1, contract 4).
+    let shard = ddbrel_runtime::schema::keys::root_shard(a.urn.as_str());
+    assert_eq!(
+        s(&item, "GSI1PK"),
+        format!("roots#urn:pp:Test.Note::{shard}")
+    );
+    assert_eq!(s(&item, "GSI1SK"), a.urn.as_str());
+    for absent in ["_accountUrn", "_parentUrn", "_ancestors", "_deleting"] {
         assert!(
             !item.contains_key(absent),
             "{absent} must be absent on a root resource"

@@ -26,7 +26,7 @@ use crate::records::attrs::key_of;
 use crate::records::marker::MAX_MARKER_KEY_BYTES;
 use crate::schema::{
     CHILD_PREFIX, COLLECTION_PREFIX, GSI1PK, GSI1SK, MEMBER_PREFIX, PARENT_PREFIX, PK,
-    RELATIONSHIP_SCHEMA_VERSION, RecordType, SK, attr,
+    RELATIONSHIP_SCHEMA_VERSION, RecordType, SK, attr, keys,
 };
 use crate::urn::AnyUrn;
 
@@ -135,7 +135,40 @@ impl Checker {
         );
     }
 
-    /// The common attributes of a Resource record, I7 and I8: `PK = SK`, no GSI keys,
+    /// I11: a root resource (no `_parentUrn`) is listed in its type's shard of the
+    /// InvertedIndex (`GSI1PK` the shard's key, `GSI1SK` its URN); a child carries no GSI1
+    /// keys (I7).
+    fn root_listing(&mut self, key: &str, item: &Item, urn: Option<&AnyUrn>) {
+        use FindingKind::Schema;
+        if item.contains_key(attr::PARENT_URN) {
+            for name in [GSI1PK, GSI1SK] {
+                if item.contains_key(name) {
+                    let message = format!("a Resource record of a child type carries {name}");
+                    self.push(Schema, "I7", key, message);
+                }
+            }
+            return;
+        }
+        let Some(urn) = urn else { return };
+        let want = keys::root_listing_pk(urn.type_prefix(), urn.as_str());
+        let (pk, sk) = (text(item, GSI1PK), text(item, GSI1SK));
+        if pk != want || sk != urn.as_str() {
+            let found = if pk.is_empty() && sk.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("it has GSI1PK {pk:?}, GSI1SK {sk:?}")
+            };
+            self.push_fix(
+                Schema,
+                "I11",
+                key,
+                format!("a root resource is listed as GSI1PK {want}, GSI1SK its URN; {found}"),
+                vec![super::repair::Action::ListRoot { urn: urn.clone() }],
+            );
+        }
+    }
+
+    /// The common attributes of a Resource record, I7 and I8: `PK = SK`, GSI1 keys as I11,
     /// `_resourceType` the URN's, `_version >= 1`, `_createdAt <= _updatedAt`. Returns the URN.
     fn resource_layout(
         &mut self,
@@ -149,17 +182,8 @@ impl Checker {
         if pk != sk {
             self.push(Schema, "I8", key, "a Resource record has PK = SK = its URN");
         }
-        for name in [GSI1PK, GSI1SK] {
-            if item.contains_key(name) {
-                self.push(
-                    Schema,
-                    "I7",
-                    key,
-                    format!("a Resource record carries {name}"),
-                );
-            }
-        }
         let urn = self.urn(key, "PK", pk);
+        self.root_listing(key, item, urn.as_ref());
         if let (Some(urn), Some(rt)) = (&urn, self.req_s(key, item, attr::RESOURCE_TYPE))
             && rt != urn.resource_type()
         {

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::error::Result;
 use crate::records::attrs::{n, s};
 use crate::records::marker::marker_record;
-use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr, keys};
+use crate::schema::{CHILD_PREFIX, GSI1PK, GSI1SK, MEMBER_PREFIX, PK, SK, attr, keys};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
@@ -68,6 +68,8 @@ pub(super) enum Action {
         read: Option<i128>,
         counted: i128,
     },
+    /// List a root resource in its type's shard of the InvertedIndex (I11).
+    ListRoot { urn: AnyUrn },
 }
 
 impl Action {
@@ -97,6 +99,7 @@ impl Action {
                 member, collection, ..
             } => format!("fix {collection} in the membership sets of {member}"),
             Action::SetCount { urn, attribute, .. } => format!("set {attribute} of {urn}"),
+            Action::ListRoot { urn } => format!("list root {urn} in its type's shard"),
         }
     }
 }
@@ -167,7 +170,33 @@ pub(super) async fn apply(store: &Store, action: &Action, applied: &mut Applied)
             };
             set_count(store, urn, attribute, expected).await
         }
+        Action::ListRoot { urn } => list_root(store, urn).await,
     }
+}
+
+/// [`Action::ListRoot`]: sets the root's listing keys, on the resource as long as it exists
+/// and has no parent. Idempotent, and no other write sets or reads these attributes, so no
+/// condition on their values is needed.
+async fn list_root(store: &Store, urn: &AnyUrn) -> Outcome {
+    let set = Expr::new("SET #lp = :lp, #ls = :ls")
+        .name("#lp", GSI1PK)
+        .name("#ls", GSI1SK)
+        .value(
+            ":lp",
+            s(keys::root_listing_pk(urn.type_prefix(), urn.as_str())),
+        )
+        .value(":ls", s(urn.as_str()));
+    let root = Expr::new("attribute_exists(#pk) AND attribute_not_exists(#parent)")
+        .name("#pk", PK)
+        .name("#parent", attr::PARENT_URN);
+    let mut fix = Fix::new(store);
+    fix.tx
+        .push(Write::update(urn.as_str(), urn.as_str(), set).when(root));
+    fix.labels.push("the resource is gone");
+    Ok(fix
+        .send(urn.as_str())
+        .await?
+        .map(|()| format!("listed root {urn} in its type's shard")))
 }
 
 /// [`Action::DeleteParentChild`]: deletes the record, conditioned on the child still being

@@ -11,6 +11,7 @@ mod patch;
 mod read;
 mod registry;
 mod related;
+mod roots;
 mod scope;
 mod table;
 mod tree;

@@ -12,7 +12,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::records::attrs::*;
 use crate::records::marker::Marker;
-use crate::schema::{PK, RecordType, SK, attr};
+use crate::schema::{GSI1PK, GSI1SK, PK, RecordType, SK, attr, keys};
 use crate::time;
 use crate::urn::{AnyUrn, Urn};
 
@@ -272,6 +272,12 @@ pub fn resource_item<E: Entity>(urn: &Urn<E>, data: &E, meta: &ResourceMeta) -> 
     item.insert(attr::VERSION.into(), n(meta.version));
     if let Some(a) = &meta.account {
         item.insert(attr::ACCOUNT_URN.into(), s(a.as_str()));
+    }
+    if meta.parent.is_none() {
+        // A root is listed in the InvertedIndex, in its type's shard (section 5.1).
+        let listing = keys::root_listing_pk(urn.as_any().type_prefix(), u);
+        item.insert(GSI1PK.into(), s(listing));
+        item.insert(GSI1SK.into(), s(u));
     }
     if let Some(p) = &meta.parent {
         item.insert(attr::PARENT_URN.into(), s(p.as_str()));

@@ -217,6 +217,51 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One Query of an index partition `hash` for the items whose range key `range` lies
+    /// beyond `beyond` in `order` (after it oldest first, before it newest first; all when
+    /// `None`), at most `limit` of them: the items, and whether more may follow.
+    pub(crate) async fn query_beyond(
+        &self,
+        index: &str,
+        hash: (&str, &str),
+        range: &str,
+        beyond: Option<&str>,
+        order: Order,
+        limit: Option<u32>,
+    ) -> Result<(Vec<Item>, bool)> {
+        let mut cond = Expr::new("#h = :h")
+            .name("#h", hash.0)
+            .value(":h", s(hash.1));
+        if let Some(b) = beyond {
+            let op = if order.forward() { ">" } else { "<" };
+            cond = cond
+                .and(
+                    Expr::new(format!("#r {op} :b"))
+                        .name("#r", range)
+                        .value(":b", s(b)),
+                )
+                .with_text(format!("#h = :h AND #r {op} :b"));
+        }
+        let (names, values) = shared_maps([&cond]);
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index)
+            .key_condition_expression(cond.text())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .scan_index_forward(order.forward())
+            .set_limit(limit.map(|l| l.min(i32::MAX as u32) as i32))
+            .send()
+            .await
+            .map_err(|e| self.map_sdk_error("Query", e))?;
+        let more = out.last_evaluated_key.is_some_and(|k| !k.is_empty());
+        Ok((out.items.unwrap_or_default(), more))
+    }
+}
+
 /// The pages of a Query or Scan, read one request at a time.
 pub(crate) struct Pages<'a> {
     store: &'a Store,
