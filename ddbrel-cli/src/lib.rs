@@ -117,6 +117,18 @@ enum Command {
     Ancestors { urn: String },
     /// The authorization scope of a resource.
     Scope { urn: String },
+    /// The resources of a root type, e.g. every Account (a Query per listing shard of the
+    /// InvertedIndex, merged; eventually consistent).
+    Roots {
+        /// The root type (Rust name, e.g. `Account`, or resource type).
+        #[arg(long = "type", value_name = "TYPE")]
+        type_: String,
+        /// Newest first.
+        #[arg(long)]
+        newest: bool,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// The resources of an account (ResourcesByAccountIndex, eventually consistent).
     Account {
         urn: String,
@@ -231,6 +243,11 @@ async fn run(cli: Cli, registry: Registry) -> Result<(), Failure> {
         }
         Command::Ancestors { urn } => queries::ancestors(&ctx, &urn).await,
         Command::Scope { urn } => queries::scope(&ctx, &urn).await,
+        Command::Roots {
+            type_,
+            newest,
+            page,
+        } => queries::roots(&ctx, &type_, newest, page.request()).await,
         Command::Account {
             urn,
             type_,

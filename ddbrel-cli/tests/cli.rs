@@ -677,6 +677,31 @@ fn ancestors_and_scope() {
 }
 
 #[test]
+fn roots_lists_a_root_type_and_refuses_a_child_type() {
+    let (env, s) = sample_env();
+    let out = env.ok(&["roots", "--type", "Account"]);
+    let rows = table_rows(&out);
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0][0], "System.Account");
+    assert_eq!(rows[0][1], s.account);
+    let rows = json_lines(
+        &env.ok(&[
+            "--json",
+            "roots",
+            "--type",
+            "System.Account",
+            "--newest",
+            "--limit",
+            "5",
+        ]),
+        &["PK", "slug"],
+    );
+    assert_eq!(field(&rows, "PK"), vec![s.account.clone()]);
+    let err = env.fails(&["roots", "--type", "Job"], 1);
+    assert!(err.contains("not a root type"), "{err}");
+}
+
+#[test]
 fn account_resources_by_type_newest_first() {
     let (env, s) = sample_env();
     let out = env.ok(&["account", &s.account, "--type", "Job", "--newest"]);

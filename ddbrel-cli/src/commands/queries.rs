@@ -116,6 +116,50 @@ pub async fn scope(ctx: &Ctx, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a page of the resources of a root type, oldest or newest first (with `--json`, each
+/// resource whole). A type with a parent is an error: only roots are listed.
+pub async fn roots(ctx: &Ctx, type_: &str, newest: bool, page: PageRequest) -> Result<(), Failure> {
+    let known = ctx.known_types().await?;
+    let t = known.require(type_)?;
+    if let Some(parent) = &t.schema.parent {
+        return Err(Failure::new(format!(
+            "{} is not a root type (its parent type is {parent}): list it with `children` or `account`",
+            t.schema.resource_type
+        )));
+    }
+    let prefix = known.prefix(type_)?;
+    let order = if newest {
+        Order::NewestFirst
+    } else {
+        Order::OldestFirst
+    };
+    let p = ctx.store.root_resources(&prefix, order, page).await?;
+    resource_rows(ctx, &p.items);
+    output::cursor(ctx.json, &p.cursor);
+    Ok(())
+}
+
+/// Prints resources: with `--json` each whole, else type, URN and creation time.
+fn resource_rows(ctx: &Ctx, items: &[ddbrel_runtime::Item]) {
+    if ctx.json {
+        for item in items {
+            say!("{}", to_plain_json(item));
+        }
+    } else {
+        let rows: Vec<Vec<Value>> = items
+            .iter()
+            .map(|i| {
+                vec![
+                    codec::get_s(i, attr::RESOURCE_TYPE).unwrap_or("?").into(),
+                    codec::get_s(i, "PK").unwrap_or("?").into(),
+                    codec::get_s(i, attr::CREATED_AT).unwrap_or("?").into(),
+                ]
+            })
+            .collect();
+        output::rows(false, &["type", "urn", "created"], &rows);
+    }
+}
+
 /// Prints a page of an account's resources, optionally of one type, oldest or newest first
 /// (with `--json`, each resource whole).
 pub async fn account(
@@ -139,24 +183,7 @@ pub async fn account(
         .store
         .account_resources(&u, prefix.as_deref(), order, page)
         .await?;
-    if ctx.json {
-        for item in &p.items {
-            say!("{}", to_plain_json(item));
-        }
-    } else {
-        let rows: Vec<Vec<Value>> = p
-            .items
-            .iter()
-            .map(|i| {
-                vec![
-                    codec::get_s(i, attr::RESOURCE_TYPE).unwrap_or("?").into(),
-                    codec::get_s(i, "PK").unwrap_or("?").into(),
-                    codec::get_s(i, attr::CREATED_AT).unwrap_or("?").into(),
-                ]
-            })
-            .collect();
-        output::rows(false, &["type", "urn", "created"], &rows);
-    }
+    resource_rows(ctx, &p.items);
     output::cursor(ctx.json, &p.cursor);
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::records::resource::Stored;
 use crate::schema::{GSI1PK, GSI1SK, INVERTED_INDEX, ROOT_SHARDS, keys};
 use crate::urn::Urn;
 use crate::wire::page::{Order, Page, PageRequest, next_cursor, start_key};
+use crate::wire::pager::check_type_prefix;
 use crate::wire::store::Store;
 use crate::wire::telemetry::{op_span, traced};
 
@@ -47,45 +48,74 @@ impl Store {
     pub async fn roots<E: Root>(&self, order: Order, page: PageRequest) -> Result<Page<Stored<E>>> {
         let span = op_span!(self, "roots", ddbrel.resource_type = E::RESOURCE_TYPE);
         traced(span, async {
-            let prefix = Urn::<E>::prefix();
-            let fingerprint = format!("roots|{prefix}|{}", order.forward());
-            if page.limit == Some(0) {
-                return Err(Error::InvalidArgument {
-                    what: format!("page request of {fingerprint}"),
-                    reason: "the page limit must be at least 1".into(),
-                });
-            }
-            let after = after_of(&fingerprint, &prefix, &page)?;
-            let shards = (0..ROOT_SHARDS).map(|shard| {
-                let pk = keys::roots_pk(&prefix, shard);
-                let after = after.clone();
-                async move {
-                    self.query_beyond(
-                        INVERTED_INDEX,
-                        (GSI1PK, &pk),
-                        GSI1SK,
-                        after.as_deref(),
-                        order,
-                        page.limit,
-                    )
-                    .await
-                }
-            });
-            let (items, more) = merge(try_join_all(shards).await?, order, page.limit);
-            let cursor = match (more, items.last()) {
-                (true, Some(last)) => {
-                    let key = Item::from([(AFTER.to_string(), s(listing_urn(last)))]);
-                    next_cursor(&fingerprint, Some(key))?
-                }
-                _ => None,
-            };
-            let items = items
+            let p = self.root_listing(&Urn::<E>::prefix(), order, page).await?;
+            let items = p
+                .items
                 .into_iter()
                 .map(Stored::<E>::from_item)
                 .collect::<Result<_>>()?;
-            Ok(Page { items, cursor })
+            Ok(Page {
+                items,
+                cursor: p.cursor,
+            })
         })
         .await
+    }
+
+    /// [`Store::roots`] of any root type, as raw items: `type_prefix` is the type's
+    /// `urn:{domain}:{resourceType}::` (tools that know types by name, such as the CLI).
+    pub async fn root_resources(
+        &self,
+        type_prefix: &str,
+        order: Order,
+        page: PageRequest,
+    ) -> Result<Page<Item>> {
+        let span = op_span!(self, "roots", ddbrel.type_prefix = type_prefix);
+        traced(span, async {
+            check_type_prefix("roots listing", Some(type_prefix))?;
+            self.root_listing(type_prefix, order, page).await
+        })
+        .await
+    }
+
+    async fn root_listing(
+        &self,
+        prefix: &str,
+        order: Order,
+        page: PageRequest,
+    ) -> Result<Page<Item>> {
+        let fingerprint = format!("roots|{prefix}|{}", order.forward());
+        if page.limit == Some(0) {
+            return Err(Error::InvalidArgument {
+                what: format!("page request of {fingerprint}"),
+                reason: "the page limit must be at least 1".into(),
+            });
+        }
+        let after = after_of(&fingerprint, prefix, &page)?;
+        let shards = (0..ROOT_SHARDS).map(|shard| {
+            let pk = keys::roots_pk(prefix, shard);
+            let after = after.clone();
+            async move {
+                self.query_beyond(
+                    INVERTED_INDEX,
+                    (GSI1PK, &pk),
+                    GSI1SK,
+                    after.as_deref(),
+                    order,
+                    page.limit,
+                )
+                .await
+            }
+        });
+        let (items, more) = merge(try_join_all(shards).await?, order, page.limit);
+        let cursor = match (more, items.last()) {
+            (true, Some(last)) => {
+                let key = Item::from([(AFTER.to_string(), s(listing_urn(last)))]);
+                next_cursor(&fingerprint, Some(key))?
+            }
+            _ => None,
+        };
+        Ok(Page { items, cursor })
     }
 }
 
