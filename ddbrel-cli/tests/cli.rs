@@ -330,10 +330,28 @@ fn canonical(v: &Value) -> String {
 #[test]
 fn table_create_is_idempotent_and_describe_shows_both_indexes() {
     let env = Env::new();
-    for _ in 0..2 {
-        let out = env.ok(&["table", "create"]);
-        assert!(out.contains("table ddbrel is ready"), "{out}");
-    }
+    let out = env.ok(&["table", "create"]);
+    assert!(out.contains("table ddbrel is ready (created)"), "{out}");
+    // Safe by default; the embedded engine has no continuous backups to turn on.
+    assert!(out.contains("deletion protection on"), "{out}");
+    assert!(
+        out.contains("point-in-time recovery not supported by this engine"),
+        "{out}"
+    );
+    let out = env.ok(&["table", "create"]);
+    assert!(out.contains("table ddbrel is ready (existed)"), "{out}");
+    let out = env.ok(&[
+        "--table",
+        "scratch",
+        "table",
+        "create",
+        "--no-deletion-protection",
+        "--no-point-in-time-recovery",
+    ]);
+    assert!(
+        out.contains("deletion protection off, point-in-time recovery off"),
+        "{out}"
+    );
     let out = env.ok(&["table", "describe"]);
     assert!(out.contains("ACTIVE"), "{out}");
     assert!(out.contains("InvertedIndex"), "{out}");
@@ -367,6 +385,11 @@ fn table_definition_is_a_cloudformation_table() {
     let props = &table["Properties"];
     assert_eq!(props["BillingMode"], "PAY_PER_REQUEST", "{out}");
     assert_eq!(props["TableName"], "ddbrel", "{out}");
+    assert_eq!(props["DeletionProtectionEnabled"], true, "{out}");
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+        "{out}"
+    );
     let gsis: BTreeSet<&str> = props["GlobalSecondaryIndexes"]
         .as_array()
         .expect("GlobalSecondaryIndexes")
@@ -386,6 +409,19 @@ fn table_definition_is_a_cloudformation_table() {
         rows[0]["Resources"]["DdbrelTable"]["Properties"]["TableName"],
         "other-table"
     );
+    let out = env.ok(&[
+        "table",
+        "definition",
+        "--no-deletion-protection",
+        "--no-point-in-time-recovery",
+    ]);
+    let v: Value = serde_json::from_str(&out).expect("the definition is JSON");
+    let props = &v["Resources"]["DdbrelTable"]["Properties"];
+    assert_eq!(props["DeletionProtectionEnabled"], false, "{out}");
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], false,
+        "{out}"
+    );
 }
 
 #[test]
@@ -400,7 +436,20 @@ fn table_delete_then_describe_fails_with_one_line() {
         .failure();
     env.ok(&["--table", "orders", "table", "describe"]);
 
-    let out = env.ok(&["--table", "orders", "table", "delete", "--yes"]);
+    // Deletion protection refuses, in one line that says how, and keeps the table.
+    let err = env.fails(&["--table", "orders", "table", "delete", "--yes"], 1);
+    assert!(err.contains("deletion protection"), "{err}");
+    assert!(err.contains("--unprotect"), "{err}");
+    env.ok(&["--table", "orders", "table", "describe"]);
+
+    let out = env.ok(&[
+        "--table",
+        "orders",
+        "table",
+        "delete",
+        "--yes",
+        "--unprotect",
+    ]);
     assert!(out.contains("table orders deleted"), "{out}");
     let err = env.fails(&["--table", "orders", "table", "describe"], 1);
     assert!(err.contains("orders"), "{err}");
@@ -857,7 +906,7 @@ fn export_delete_import_round_trip() {
     let (n, before) = export_set(&env, "first.jsonl");
     assert!(n > 20, "the sample has more records: {n}");
 
-    env.ok(&["table", "delete", "--yes"]);
+    env.ok(&["table", "delete", "--yes", "--unprotect"]);
     let first = env.path("first.jsonl");
     // Only `table create` creates a table.
     let err = env.fails(&["import", first.to_str().unwrap()], 1);

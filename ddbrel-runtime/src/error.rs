@@ -69,6 +69,14 @@ pub enum Error {
         /// The newest version this code knows.
         supported: u32,
     },
+    /// The table has deletion protection on: DeleteTable was refused and nothing was deleted.
+    #[error(
+        "table {table} has deletion protection on: turn it off first (`ddbrel table delete --unprotect`, or UpdateTable)"
+    )]
+    DeletionProtected {
+        /// The table.
+        table: String,
+    },
     /// An item would exceed DynamoDB's 400 KB item limit; nothing was sent.
     #[error("item {key} is {size} bytes, over DynamoDB's limit of {limit} bytes; nothing was sent")]
     ItemTooLarge {
@@ -315,6 +323,7 @@ impl Error {
             Error::InvalidCursor { .. } => "InvalidCursor",
             Error::TableMismatch { .. } => "TableMismatch",
             Error::TableNotFound { .. } => "TableNotFound",
+            Error::DeletionProtected { .. } => "DeletionProtected",
             Error::Throttled { .. } => "Throttled",
             Error::OutcomeUnknown { .. } => "OutcomeUnknown",
             Error::Incomplete { .. } => "Incomplete",

@@ -104,13 +104,14 @@ pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
 pub use migrate::MigrationReport;
 pub use ops::{
-    CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Registration, Transaction,
-    UpdateWithError, Upserted,
+    CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Recovery, Registration,
+    TableSetup, Transaction, UpdateWithError, Upserted,
 };
 pub use query::{Order, Page, PageRequest};
 pub use records::any_resource::AnyStored;
 pub use records::type_schema::{CollectionSchema, ConstraintSchema, TypeSchema};
 pub use relationships::Membership;
+pub use schema::TableOptions;
 pub use store::{Store, Stored};
 pub use string_set::StringSet;
 pub use time::Timestamp;

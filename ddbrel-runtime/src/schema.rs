@@ -279,9 +279,36 @@ pub fn definition() -> (
     )
 }
 
-/// The table as a CloudFormation `AWS::DynamoDB::Table` resource (on-demand billing), ready to
-/// drop into a template's `Resources`.
+/// How a new table is set up ([`Store::create_table_with`](crate::Store::create_table_with),
+/// [`cloudformation_with`]). The default turns both on: a table
+/// that is the system of record should not be one command away from gone, and DynamoDB's
+/// point-in-time exports need recovery on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableOptions {
+    /// DeletionProtectionEnabled: DeleteTable is refused until it is turned off.
+    pub deletion_protection: bool,
+    /// Point-in-time recovery (continuous backups, 35 days; needed for exports).
+    pub point_in_time_recovery: bool,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            deletion_protection: true,
+            point_in_time_recovery: true,
+        }
+    }
+}
+
+/// The table as a CloudFormation `AWS::DynamoDB::Table` resource (on-demand billing,
+/// point-in-time recovery and deletion protection on), ready to drop into a template's
+/// `Resources`.
 pub fn cloudformation(table_name: &str) -> serde_json::Value {
+    cloudformation_with(table_name, &TableOptions::default())
+}
+
+/// [`cloudformation`] with the backup and protection settings chosen.
+pub fn cloudformation_with(table_name: &str, options: &TableOptions) -> serde_json::Value {
     let key = |name: &str, t: &str| serde_json::json!({ "AttributeName": name, "KeyType": t });
     let attr = |name: &str| serde_json::json!({ "AttributeName": name, "AttributeType": "S" });
     serde_json::json!({
@@ -303,7 +330,10 @@ pub fn cloudformation(table_name: &str) -> serde_json::Value {
                     "Projection": { "ProjectionType": "ALL" }
                 }
             ],
-            "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": true }
+            "PointInTimeRecoverySpecification": {
+                "PointInTimeRecoveryEnabled": options.point_in_time_recovery
+            },
+            "DeletionProtectionEnabled": options.deletion_protection
         }
     })
 }

@@ -468,6 +468,15 @@ async fn create_table_is_idempotent_and_checks_the_definition() {
         missing.get(&Urn::<Note>::new()).await,
         Err(Error::TableNotFound { .. })
     ));
+    // The test table was created with the defaults: protected, so DeleteTable is refused
+    // with a typed error and nothing is deleted, until protection is turned off.
+    let refused = env.store.delete_table().await;
+    assert!(
+        matches!(&refused, Err(Error::DeletionProtected { table }) if table == env.store.table()),
+        "{refused:?}"
+    );
+    env.store.describe_table().await.unwrap();
+    env.store.set_deletion_protection(false).await.unwrap();
     env.store.delete_table().await.unwrap();
     assert!(matches!(
         env.store.describe_table().await,
@@ -475,11 +484,49 @@ async fn create_table_is_idempotent_and_checks_the_definition() {
     ));
 }
 
+#[tokio::test]
+async fn a_new_table_is_protected_and_recoverable_unless_opted_out() {
+    use ddbrel_runtime::{Recovery, TableOptions};
+    let env = TestEnv::new().await;
+    // The embedded engine has no continuous-backups API: said, not an error (DynamoDB has
+    // it on, since TestEnv created the table with the defaults).
+    let setup = env
+        .store
+        .create_table_with(TableOptions::default())
+        .await
+        .unwrap();
+    assert!(!setup.created, "TestEnv created it already");
+    assert!(setup.deletion_protection);
+    assert_ne!(setup.recovery, Recovery::Disabled);
+
+    let bare = ddbrel_runtime::Store::new(
+        env.store.client().clone(),
+        format!("{}-bare", env.store.table()),
+    );
+    let setup = bare
+        .create_table_with(TableOptions {
+            deletion_protection: false,
+            point_in_time_recovery: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (setup.created, setup.deletion_protection, setup.recovery),
+        (true, false, Recovery::Disabled)
+    );
+    bare.delete_table().await.unwrap();
+}
+
 #[test]
 fn cloudformation_resource_matches_the_definition() {
     let cf = ddbrel_runtime::schema::cloudformation("MyTable");
     assert_eq!(cf["Type"], "AWS::DynamoDB::Table");
     let p = &cf["Properties"];
+    assert_eq!(p["DeletionProtectionEnabled"], true);
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(p["KeySchema"][0]["AttributeName"], "PK");
     let gsis = p["GlobalSecondaryIndexes"].as_array().unwrap();

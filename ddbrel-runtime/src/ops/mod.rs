@@ -21,4 +21,5 @@ mod upsert;
 pub use compose::{CommitError, Committed, Operand, Pending, Transaction};
 pub use patch::Patch;
 pub use registry::Registration;
+pub use table::{Recovery, TableSetup};
 pub use upsert::{GetOrCreated, UpdateWithError, Upserted};
