@@ -5,6 +5,8 @@ use ddbrel_runtime::integrity;
 use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output;
+use crate::progress;
+use std::sync::Arc;
 
 /// Prints an audit's findings (a table, or one JSON object per finding) and a summary line.
 fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
@@ -49,7 +51,18 @@ fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
 
 /// Audits the table; fails with status 3 on findings, unless `repair` fixes them all.
 pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
-    let audit = integrity::audit(&ctx.store, segments).await?;
+    let pb = progress::counter("scanning");
+    let report = pb.clone();
+    let on_progress: integrity::AuditProgress = Arc::new(move |phase, n| {
+        match phase {
+            integrity::AuditPhase::Scanning => report.set_message("scanning"),
+            integrity::AuditPhase::Checking => report.set_message("checking"),
+        }
+        report.set_position(n);
+    });
+    let audit = integrity::audit_with(&ctx.store, segments, Some(on_progress)).await;
+    pb.finish_and_clear();
+    let audit = audit?;
     print_audit(ctx, &audit);
     if audit.findings.is_empty() {
         return Ok(());

@@ -301,8 +301,33 @@ pub struct RepairReport {
 /// DynamoDB's 1,000,000), strongly consistent, every page, then [`check_items`]. The items are
 /// held in memory while they are checked.
 pub async fn audit(store: &Store, segments: u32) -> Result<Audit> {
+    audit_with(store, segments, None).await
+}
+
+/// What an audit is doing, for [`AuditProgress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditPhase {
+    /// Reading the table; the count is the records read so far.
+    Scanning,
+    /// Checking what was read; the count is the records being checked.
+    Checking,
+}
+
+/// Progress callback of an audit: the phase and its count. Called after every page of the
+/// scan and once when the check begins.
+pub type AuditProgress = std::sync::Arc<dyn Fn(AuditPhase, u64) + Send + Sync>;
+
+/// [`audit`], reporting progress to `progress`.
+pub async fn audit_with(
+    store: &Store,
+    segments: u32,
+    progress: Option<AuditProgress>,
+) -> Result<Audit> {
     let segments = segments.clamp(1, 1_000_000);
-    let items = scan(store, segments).await?;
+    let items = scan(store, segments, progress.as_ref()).await?;
+    if let Some(p) = &progress {
+        p(AuditPhase::Checking, items.len() as u64);
+    }
     Ok(Audit {
         records: items.len(),
         findings: check_items(&items),
