@@ -173,9 +173,21 @@ enum Command {
         /// Parallel scan segments.
         #[arg(long, default_value_t = 4)]
         segments: u32,
+        /// Audit this DynamoDB export (a point-in-time snapshot: the directory holding
+        /// `AWSDynamoDB/`, or the export's own directory) instead of scanning the live table;
+        /// `--repair` still repairs the live table.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
-    /// Write the whole table as JSON lines (DynamoDB JSON).
-    Export { file: PathBuf },
+    /// Write the whole table as JSON lines (DynamoDB JSON), or with `--dynamodb-export` as a
+    /// directory in the layout of DynamoDB's point-in-time exports.
+    Export {
+        file: PathBuf,
+        /// Write the layout of DynamoDB's table exports (manifests and gzip data files)
+        /// under FILE, a directory, so `check --export` and other export readers can read it.
+        #[arg(long)]
+        dynamodb_export: bool,
+    },
     /// Load JSON lines written by `export` (idempotent).
     Import { file: PathBuf },
     /// Rewrite resources written at older schema versions.
@@ -261,8 +273,19 @@ async fn run(cli: Cli, registry: Registry) -> Result<(), Failure> {
             scope,
         } => find::find(&ctx, &type_, &constraint, values, scope.as_deref()).await,
         Command::Delete { urn, dry_run, yes } => delete::delete(&ctx, &urn, dry_run, yes).await,
-        Command::Check { repair, segments } => check::check(&ctx, repair, segments).await,
-        Command::Export { file } => transfer::export(&ctx, &file).await,
+        Command::Check {
+            repair,
+            segments,
+            export,
+        } => check::check(&ctx, repair, segments, export.as_deref()).await,
+        Command::Export {
+            file,
+            dynamodb_export: false,
+        } => transfer::export(&ctx, &file).await,
+        Command::Export {
+            file,
+            dynamodb_export: true,
+        } => transfer::export_dynamodb(&ctx, &file).await,
         Command::Import { file } => transfer::import(&ctx, &file).await,
         Command::Migrate { type_, segments } => {
             migrate::migrate(&ctx, type_.as_deref(), segments).await

@@ -398,3 +398,37 @@ fn an_interrupted_delete_is_finished_by_repair() {
         "its members are not"
     );
 }
+
+#[test]
+fn an_export_is_checked_like_the_live_table_and_repairs_go_to_the_live_one() {
+    let db = Db::with_demo();
+    let clean = db.dir.path().join("clean-export");
+    let r = db.expect(&["export", "--dynamodb-export", clean.to_str().unwrap()], 0);
+    assert!(r.stdout.contains("data files"), "{}", r.stdout);
+    let r = db.expect(&["check", "--export", clean.to_str().unwrap()], 0);
+    assert!(r.stdout.contains(" 0 findings"), "{}", r.stdout);
+
+    plant_repairable(&db);
+    let live = json_lines(&db.expect(&["--json", "check"], 3).stdout);
+    let planted = db.dir.path().join("planted-export");
+    db.expect(
+        &["export", "--dynamodb-export", planted.to_str().unwrap()],
+        0,
+    );
+    let snapshot = json_lines(
+        &db.expect(
+            &["--json", "check", "--export", planted.to_str().unwrap()],
+            3,
+        )
+        .stdout,
+    );
+    assert_eq!(live, snapshot, "the same findings, live and on the export");
+    // The snapshot taken before the corruption still reads clean: it is a snapshot.
+    db.expect(&["check", "--export", clean.to_str().unwrap()], 0);
+    // Repairs planned on the export are applied to the live table.
+    db.expect(
+        &["check", "--export", planted.to_str().unwrap(), "--repair"],
+        0,
+    );
+    db.expect(&["check"], 0);
+}

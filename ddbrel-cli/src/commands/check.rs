@@ -50,7 +50,22 @@ fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
 }
 
 /// Audits the table; fails with status 3 on findings, unless `repair` fixes them all.
-pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure> {
+pub async fn check(
+    ctx: &Ctx,
+    repair: bool,
+    segments: u32,
+    export: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let audit = match export {
+        Some(dir) => integrity::audit_export(dir)?,
+        None => live_audit(ctx, segments).await?,
+    };
+    print_audit(ctx, &audit);
+    finish(ctx, repair, segments, &audit).await
+}
+
+/// Audits the live table with a progress counter.
+async fn live_audit(ctx: &Ctx, segments: u32) -> Result<integrity::Audit, Failure> {
     let pb = progress::counter("scanning");
     let report = pb.clone();
     let on_progress: integrity::AuditProgress = Arc::new(move |phase, n| {
@@ -62,8 +77,16 @@ pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure
     });
     let audit = integrity::audit_with(&ctx.store, segments, Some(on_progress)).await;
     pb.finish_and_clear();
-    let audit = audit?;
-    print_audit(ctx, &audit);
+    Ok(audit?)
+}
+
+/// Exit status 3 on findings, unless `repair` fixes them all.
+async fn finish(
+    ctx: &Ctx,
+    repair: bool,
+    segments: u32,
+    audit: &integrity::Audit,
+) -> Result<(), Failure> {
     if audit.findings.is_empty() {
         return Ok(());
     }
@@ -76,7 +99,7 @@ pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure
             3,
         ));
     }
-    let done = integrity::repair(&ctx.store, &audit).await?;
+    let done = integrity::repair(&ctx.store, audit).await?;
     for action in &done.actions {
         if ctx.json {
             say!("{}", serde_json::json!({ "repaired": action }));
@@ -91,7 +114,9 @@ pub async fn check(ctx: &Ctx, repair: bool, segments: u32) -> Result<(), Failure
             say!("not repaired: {line}");
         }
     }
-    let after = integrity::audit(&ctx.store, segments).await?;
+    // After a repair the live table is audited again (also when the first audit read an
+    // export: the repair changed the live table, not the snapshot).
+    let after = live_audit(ctx, segments).await?;
     if !ctx.json {
         say!("after the repair:");
     }

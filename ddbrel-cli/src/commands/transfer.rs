@@ -52,6 +52,47 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Writes every record of the table under `dir` in the layout of a DynamoDB table export
+/// (manifests and gzip data files of DynamoDB JSON), read with a strongly consistent Scan.
+pub async fn export_dynamodb(ctx: &Ctx, dir: &Path) -> Result<(), Failure> {
+    let pb = bar(0, "exporting");
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = ctx
+            .store
+            .client()
+            .scan()
+            .table_name(ctx.store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| {
+                Failure::new(format!(
+                    "Scan failed: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                ))
+            })?;
+        items.extend(page.items.unwrap_or_default());
+        pb.set_length(items.len() as u64);
+        pb.set_position(items.len() as u64);
+        match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    pb.finish_and_clear();
+    let written = ddbrel_runtime::integrity::write_export(dir, ctx.store.table(), &items)?;
+    say!(
+        "exported {} records in {} data files to {}",
+        written.items,
+        written.files,
+        written.root.display()
+    );
+    Ok(())
+}
+
 /// Loads records written by [`export`] from `file` (idempotent: existing records are
 /// overwritten).
 pub async fn import(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
