@@ -64,6 +64,9 @@ pub mod attr {
     pub const MEMBER_URN: &str = "_memberUrn";
     /// Whether the membership conveys authorization (membership records).
     pub const CONVEYS_AUTHORIZATION: &str = "_conveysAuthorization";
+    /// `restrict` on a relationship record whose relationship refuses the delete of its `PK`
+    /// (absent: the delete cascades).
+    pub const ON_DELETE: &str = "_onDelete";
     /// Owner of a uniqueness marker.
     pub const OWNER_URN: &str = "_ownerUrn";
     /// Constraint of a uniqueness marker: `{resourceType}.{constraint}`.

@@ -106,6 +106,7 @@ pub(super) const PARENT_CHILD_ATTRS: &[&str] = &[
     attr::CREATED_AT,
     attr::PARENT_URN,
     attr::CHILD_URN,
+    attr::ON_DELETE,
 ];
 pub(super) const MEMBERSHIP_ATTRS: &[&str] = &[
     PK,
@@ -118,6 +119,7 @@ pub(super) const MEMBERSHIP_ATTRS: &[&str] = &[
     attr::COLLECTION_URN,
     attr::MEMBER_URN,
     attr::CONVEYS_AUTHORIZATION,
+    attr::ON_DELETE,
 ];
 pub(super) const MARKER_ATTRS: &[&str] = &[
     PK,
