@@ -320,6 +320,7 @@ fn closure_add_node(closure: &mut Closure, node: Node) {
 
 mod atomic;
 mod discover;
+mod restrict;
 mod run;
 mod sweep;
 mod unlink;
