@@ -204,6 +204,13 @@ impl Checker {
     fn deleting(&mut self, key: &str, item: &Item) -> Option<String> {
         // `_writeToken`, when present, is a non-empty string (section 5.1).
         self.opt_s(key, item, attr::WRITE_TOKEN);
+        // `_deleteChecked`, when present, is a time, on a fenced resource (section 5.1).
+        if let Some(checked) = self.opt_s(key, item, attr::DELETE_CHECKED) {
+            self.timestamp(key, attr::DELETE_CHECKED, checked);
+            if !item.contains_key(attr::DELETING) {
+                self.layout(key, "_deleteChecked without _deleting");
+            }
+        }
         match self.opt_s(key, item, attr::DELETING) {
             Some(s) => {
                 self.timestamp(key, attr::DELETING, s);

@@ -92,6 +92,7 @@ pub(super) const RESOURCE_ATTRS: &[&str] = &[
     attr::MEMBER_OF,
     attr::CONVEYING_COLLECTIONS,
     attr::DELETING,
+    attr::DELETE_CHECKED,
     attr::CHILD_COUNT,
     attr::MEMBER_COUNT,
     attr::WRITE_TOKEN,

@@ -23,6 +23,7 @@ use crate::records::attrs::s;
 use crate::records::resource;
 use crate::records::resource::ResourceMeta;
 use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr};
+use crate::time;
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
 use crate::wire::store::Store;
@@ -74,13 +75,19 @@ impl Store {
     /// The sweep's restrict pass over the closure of `root`, fenced by this run at `stamp`
     /// (`root_item` as the fence returned it). On a refusal, lifts the fences set at `stamp`
     /// and returns [`Error::Restricted`]. Any other error leaves the fences, as any stopped
-    /// sweep does (deleting the root again resumes).
+    /// sweep does (deleting the root again resumes). A pass that finds nothing marks the root
+    /// `_deleteChecked`, and a resumed cascade whose root carries it skips the pass: a run
+    /// killed after every few requests still deletes something in each run once one pass
+    /// has finished.
     pub(super) async fn refuse_restricted(
         &self,
         root: &AnyUrn,
         root_item: &Item,
         stamp: &str,
     ) -> Result<()> {
+        if root_item.contains_key(attr::DELETE_CHECKED) {
+            return Ok(());
+        }
         let mut fenced = Vec::new();
         if fence_of(root_item) == Some(stamp) {
             fenced.push(root.clone());
@@ -91,7 +98,18 @@ impl Store {
         if matches!(result, Err(Error::Restricted { .. })) {
             self.lift_fences(&fenced, stamp).await?;
         }
-        result
+        result?;
+        // Only on a fenced root: a lifted or finished cascade leaves no mark. A root gone
+        // meanwhile (a concurrent run finished it) is the sweep's to find.
+        let mark = Expr::new("SET #chk = :now")
+            .name("#chk", attr::DELETE_CHECKED)
+            .value(":now", s(time::format(time::now())));
+        let fenced = Expr::new("attribute_exists(#del)").name("#del", attr::DELETING);
+        Write::update(root.as_str(), root.as_str(), mark)
+            .when(fenced)
+            .send(self)
+            .await
+            .map(|_| ())
     }
 
     /// Reads the closure top-down, fencing each internal node below the root before reading
