@@ -36,8 +36,16 @@ pub struct Parent {
 
 const ON_DELETE_EXPECTED: &str = "expected `on_delete = cascade` or `on_delete = restrict`";
 
+/// What each rule means, for the error on an unknown one: of a parent, of a collection.
+const PARENT_RULES: &str = "`cascade` (the default: deleting the parent deletes the child) or `restrict` (deleting the parent is refused while it has such children)";
+const COLLECTION_RULES: &str = "`cascade` (the default: deleting the collection takes its members out of it) or `restrict` (deleting the collection is refused while it has members)";
+
 /// Reads the value of `on_delete = ..`; an unknown rule is recorded (reading goes on).
-fn on_delete_value(cx: &Ctxt, input: syn::parse::ParseStream) -> syn::Result<Option<OnDelete>> {
+fn on_delete_value(
+    cx: &Ctxt,
+    input: syn::parse::ParseStream,
+    rules: &str,
+) -> syn::Result<Option<OnDelete>> {
     let ident: Ident = input
         .parse()
         .map_err(|e| syn::Error::new(e.span(), ON_DELETE_EXPECTED))?;
@@ -47,9 +55,7 @@ fn on_delete_value(cx: &Ctxt, input: syn::parse::ParseStream) -> syn::Result<Opt
         _ => {
             cx.error_spanned_by(
                 &ident,
-                format!(
-                    "unknown `on_delete` rule `{ident}`: expected `cascade` (the default: deleting the parent deletes the child) or `restrict` (deleting the parent is refused while it has such children)"
-                ),
+                format!("unknown `on_delete` rule `{ident}`: expected {rules}"),
             );
             Ok(None)
         }
@@ -81,7 +87,7 @@ pub fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Parent> {
                 return Err(input.error(ON_DELETE_EXPECTED));
             }
             input.parse::<Token![=]>()?;
-            if let Some(rule) = on_delete_value(cx, input)? {
+            if let Some(rule) = on_delete_value(cx, input, PARENT_RULES)? {
                 on_delete.set(&key, rule);
             }
         }
@@ -129,7 +135,7 @@ pub fn parse_collection(cx: &Ctxt, attr: &Attribute) -> Option<Collection> {
                 None => incomplete = true,
             }
         } else if meta.path.is_ident("on_delete") {
-            match on_delete_value(cx, meta.value()?)? {
+            match on_delete_value(cx, meta.value()?, COLLECTION_RULES)? {
                 Some(rule) => on_delete.set(&meta.path, rule),
                 None => incomplete = true,
             }
