@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, Path};
 
 use crate::ast::{Constraint, Container};
-use crate::attr::Scope;
+use crate::attr::{OnDelete, Scope};
 use crate::ctxt::Ctxt;
 use crate::fallback;
 use crate::fields::field_paths;
@@ -42,6 +42,13 @@ fn expand(cont: &Container) -> TokenStream {
     }
 }
 
+fn on_delete_tokens(rule: Option<OnDelete>) -> TokenStream {
+    match rule {
+        None | Some(OnDelete::Cascade) => quote!(::ddbrel_runtime::OnDelete::Cascade),
+        Some(OnDelete::Restrict) => quote!(::ddbrel_runtime::OnDelete::Restrict),
+    }
+}
+
 fn scope_tokens(scope: Scope) -> TokenStream {
     match scope {
         Scope::Global => quote!(::ddbrel_runtime::UniqueScope::Global),
@@ -67,6 +74,7 @@ fn entity_impl(model: &Model) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    let on_delete = on_delete_tokens(cont.attrs.parent_on_delete);
     let unique = cont
         .constraints
         .iter()
@@ -111,6 +119,7 @@ fn entity_impl(model: &Model) -> TokenStream {
                         domain: #domain,
                         schema_version: #version,
                         parent: #parent,
+                        on_delete: #on_delete,
                         account_scoped: #account_scoped,
                         unique: &[#(#unique),*],
                         collection: #collection,
@@ -165,6 +174,7 @@ fn collection_descriptor(cont: &Container) -> (TokenStream, TokenStream) {
                 .iter()
                 .map(|member| quote!(member_type::<#ident, #member>()));
             let conveys = cont.conveys_authorization();
+            let on_delete = on_delete_tokens(collection.on_delete);
             (
                 quote! {
                     const fn member_type<C, M>() -> &'static ::core::primitive::str
@@ -180,6 +190,7 @@ fn collection_descriptor(cont: &Container) -> (TokenStream, TokenStream) {
                     ::core::option::Option::Some(::ddbrel_runtime::CollectionDescriptor {
                         members: MEMBERS,
                         conveys_authorization: #conveys,
+                        on_delete: #on_delete,
                     })
                 },
             )

@@ -48,13 +48,18 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `#[entity(version = N)]`: the schema version written as `_schemaVersion` (at least 1).
 /// - `#[parent(P)]`: implements `Child<Parent = P>`; `P`'s URN type must be this type's minus
 ///   its last segment (checked at compile time). Without it, implements `Root`.
+///   `#[parent(P, on_delete = restrict)]`: deleting a `P` that still has children of this
+///   type is refused (`Error::Restricted`), at any depth of a cascade; the default is
+///   `on_delete = cascade` (the children are deleted with it).
 /// - `#[account_scoped]`: implements `AccountScoped`, with `Account` the account's type: the
 ///   parent's account if the parent is account-scoped, else the parent. The account comes
 ///   from the parent, so a parent is required. Every entity also implements `AccountParent`
 ///   (the account its children get).
 /// - `#[collection(of(A, B), conveys_authorization = true|false)]`: implements `Collection`
 ///   and `MemberOf<Self>` for each member. `conveys_authorization` is required: whether a new
-///   membership grants access is a decision to write down, not a default.
+///   membership grants access is a decision to write down, not a default. `on_delete =
+///   restrict` refuses deleting the collection while it has members (default `cascade`:
+///   the members leave it).
 /// - `#[unique]` on a field, or `#[unique(fields(a, b))]` on the struct, with optional
 ///   `scope = global|account|parent` (default `global`; `account` needs `#[account_scoped]`,
 ///   `parent` needs `#[parent]`), `case_insensitive` and `name = "snake_case"` (default: the

@@ -62,6 +62,9 @@ pub struct EntityDescriptor {
     pub schema_version: u32,
     /// The parent's resource type, for types declared with `#[parent(..)]`.
     pub parent: Option<&'static str>,
+    /// What deleting the parent does to a child of this type: `#[parent(P, on_delete = ..)]`,
+    /// [`OnDelete::Cascade`] by default (and for root types).
+    pub on_delete: OnDelete,
     /// Whether the type is account-scoped.
     pub account_scoped: bool,
     /// The unique constraints, in declaration order.
@@ -117,6 +120,36 @@ pub struct CollectionDescriptor {
     pub members: &'static [&'static str],
     /// The default for `_conveysAuthorization` on new memberships.
     pub conveys_authorization: bool,
+    /// What deleting the collection does while it has members:
+    /// `#[collection(.., on_delete = ..)]`, [`OnDelete::Cascade`] by default.
+    pub on_delete: OnDelete,
+}
+
+/// What deleting a resource does to a relationship record beneath it (SCHEMA.md §7,
+/// "Restrict"): declared on the child type (`#[parent(P, on_delete = restrict)]`) for its
+/// parent, and on the collection type (`#[collection(of(..), on_delete = restrict)]`) for its
+/// members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDelete {
+    /// The relationship goes with the resource: children are deleted, members leave the
+    /// collection.
+    #[default]
+    Cascade,
+    /// The relationship refuses the delete: a resource that still has such a child, or a
+    /// collection that still has members, is not deleted ([`Error::Restricted`]), nor is
+    /// anything whose cascade would reach it.
+    Restrict,
+}
+
+impl OnDelete {
+    /// The rule's name as written in the attribute and stored in `_onDelete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "cascade",
+            OnDelete::Restrict => "restrict",
+        }
+    }
 }
 
 /// An entity type with no parent: created on its own with [`crate::Store::create`].

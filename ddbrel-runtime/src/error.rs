@@ -133,6 +133,24 @@ pub enum Error {
         /// The fenced resource.
         urn: String,
     },
+    /// The delete of `urn` was refused and nothing was deleted: `held` (`urn` itself or a
+    /// resource its cascade would delete) still has `by` as a child whose type declares
+    /// `#[parent(.., on_delete = restrict)]`, or as a member of a collection type declared
+    /// `on_delete = restrict` (`relationship` says which: `"child"` or `"member"`). Delete or
+    /// move out `by` first (SCHEMA.md §7, "Restrict").
+    #[error(
+        "{urn} cannot be deleted: {held} still has the {relationship} {by}, and that relationship is declared on_delete = restrict"
+    )]
+    Restricted {
+        /// The resource whose delete was refused.
+        urn: String,
+        /// The resource of the closure that holds the restricting record.
+        held: String,
+        /// The child or member that restricts the delete.
+        by: String,
+        /// `"child"` or `"member"`.
+        relationship: &'static str,
+    },
     /// A condition of the caller's, in a composed transaction, did not hold; nothing was
     /// applied.
     #[error("condition on {urn} does not hold: {condition}")]
@@ -318,6 +336,7 @@ impl Error {
             Error::ParentMissing { .. } => "ParentMissing",
             Error::RelatedMissing { .. } => "RelatedMissing",
             Error::BeingDeleted { .. } => "BeingDeleted",
+            Error::Restricted { .. } => "Restricted",
             Error::ConditionFailed { .. } => "ConditionFailed",
             Error::TransactionTooLarge { .. } => "TransactionTooLarge",
             Error::InvalidCursor { .. } => "InvalidCursor",

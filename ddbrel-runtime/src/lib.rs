@@ -98,7 +98,7 @@ pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
     AccountParent, AccountScoped, Child, ChildOf, Collection, CollectionDescriptor, Entity,
-    EntityDescriptor, Field, MemberOf, Numeric, Root, UniqueConstraint, UniqueScope,
+    EntityDescriptor, Field, MemberOf, Numeric, OnDelete, Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};

@@ -56,6 +56,9 @@ pub mod attr {
     pub const WRITE_TOKEN: &str = "_writeToken";
     /// Deletion fence: present while a cascading delete is under way.
     pub const DELETING: &str = "_deleting";
+    /// On a cascade's root: the time its restrict pass found nothing restricting, so a
+    /// resumed cascade does not read its closure again before deleting.
+    pub const DELETE_CHECKED: &str = "_deleteChecked";
     /// Child URN (parent-child records).
     pub const CHILD_URN: &str = "_childUrn";
     /// Collection URN (membership records).
@@ -64,6 +67,9 @@ pub mod attr {
     pub const MEMBER_URN: &str = "_memberUrn";
     /// Whether the membership conveys authorization (membership records).
     pub const CONVEYS_AUTHORIZATION: &str = "_conveysAuthorization";
+    /// `restrict` on a relationship record whose relationship refuses the delete of its `PK`
+    /// (absent: the delete cascades).
+    pub const ON_DELETE: &str = "_onDelete";
     /// Owner of a uniqueness marker.
     pub const OWNER_URN: &str = "_ownerUrn";
     /// Constraint of a uniqueness marker: `{resourceType}.{constraint}`.

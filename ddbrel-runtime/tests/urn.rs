@@ -2,7 +2,7 @@
 //! inputs with the part and reason each is refused for, the accepted forms, typed URNs, serde,
 //! and property tests for round trips, panics and the injectivity of the marker encoding.
 
-use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
+use ddbrel_runtime::entity::{EntityDescriptor, OnDelete, UniqueConstraint, UniqueScope};
 use ddbrel_runtime::unique::{MAX_MARKER_KEY_BYTES, encode_value, marker_key, normalize};
 use ddbrel_runtime::{AnyUrn, Entity, Error, Urn, UrnPart};
 use proptest::prelude::*;
@@ -27,6 +27,7 @@ macro_rules! test_entity {
             domain: $domain,
             schema_version: 1,
             parent: None,
+            on_delete: OnDelete::Cascade,
             account_scoped: false,
             unique: &[],
             collection: None,

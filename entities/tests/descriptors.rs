@@ -4,7 +4,7 @@
 use ddbrel_runtime::unique::encode_value;
 use ddbrel_runtime::{
     AccountScoped, Child, Collection, CollectionDescriptor, Entity, EntityDescriptor, MemberOf,
-    Root, UniqueConstraint, UniqueScope,
+    OnDelete, Root, UniqueConstraint, UniqueScope,
 };
 use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
 
@@ -40,6 +40,7 @@ fn descriptors_are_as_declared() {
         domain: "pp",
         schema_version: 1,
         parent,
+        on_delete: OnDelete::Cascade,
         account_scoped: parent.is_some(),
         unique: &[],
         collection: None,
@@ -105,6 +106,7 @@ fn descriptors_are_as_declared() {
             collection: Some(CollectionDescriptor {
                 members: &["System.Account.User"],
                 conveys_authorization: true,
+                on_delete: OnDelete::Cascade,
             }),
             fields: &["name"],
             ..base("Team", "System.Account.Team", Some("System.Account"))
@@ -116,6 +118,7 @@ fn descriptors_are_as_declared() {
             collection: Some(CollectionDescriptor {
                 members: &["System.Account.JobCollection.Job"],
                 conveys_authorization: false,
+                on_delete: OnDelete::Cascade,
             }),
             fields: &["name", "color"],
             ..base("Label", "System.Account.Label", Some("System.Account"))

@@ -609,6 +609,7 @@ static FOLDER: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[UniqueConstraint {
         name: "name",
@@ -643,6 +644,7 @@ static DOC: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: Some("Test.Folder"),
+    on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: true,
     unique: &[UniqueConstraint {
         name: "title",
@@ -683,6 +685,7 @@ static PAGE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: Some("Test.Folder.Doc"),
+    on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: true,
     unique: &[],
     collection: None,

@@ -21,6 +21,7 @@ static NOTE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[],
     collection: None,
@@ -52,6 +53,7 @@ static HANDLE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[UniqueConstraint {
         name: "handle",

@@ -365,7 +365,7 @@ struct Wide {
 }
 
 fn wide_descriptor() -> &'static ddbrel_runtime::EntityDescriptor {
-    use ddbrel_runtime::{EntityDescriptor, UniqueConstraint, UniqueScope};
+    use ddbrel_runtime::{EntityDescriptor, OnDelete, UniqueConstraint, UniqueScope};
     static D: std::sync::OnceLock<EntityDescriptor> = std::sync::OnceLock::new();
     D.get_or_init(|| {
         let constraints: Vec<UniqueConstraint> = (0..120)
@@ -382,6 +382,7 @@ fn wide_descriptor() -> &'static ddbrel_runtime::EntityDescriptor {
             domain: "pp",
             schema_version: 1,
             parent: None,
+            on_delete: OnDelete::Cascade,
             account_scoped: false,
             unique: Box::leak(constraints.into_boxed_slice()),
             collection: None,

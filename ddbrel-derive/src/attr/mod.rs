@@ -13,7 +13,7 @@ mod urn;
 
 use syn::{Attribute, Meta, Path};
 
-pub use crate::attr::relation::Collection;
+pub use crate::attr::relation::{Collection, OnDelete};
 pub use crate::attr::serde::{SerdeContainer, SerdeField};
 pub use crate::attr::unique::{Scope, Unique};
 pub use crate::attr::urn::{Urn, Version};
@@ -42,6 +42,8 @@ pub struct Container {
     /// `migrate = path` of `#[entity(..)]`.
     pub migrate: Option<Path>,
     pub parent: Option<Path>,
+    /// `on_delete = ..` of `#[parent(..)]`.
+    pub parent_on_delete: Option<OnDelete>,
     /// The `account_scoped` path of `#[account_scoped]`.
     pub account_scoped: Option<Path>,
     pub collection: Option<Collection>,
@@ -114,6 +116,10 @@ impl Container {
             }
         }
 
+        let (parent, parent_on_delete) = match parent.get() {
+            Some(p) => (Some(p.path), p.on_delete),
+            None => (None, None),
+        };
         let (version, migrate) = match entity.get() {
             Some(e) => (e.version, e.migrate),
             None => (None, None),
@@ -122,7 +128,8 @@ impl Container {
             urn: urn.get(),
             version,
             migrate,
-            parent: parent.get(),
+            parent,
+            parent_on_delete,
             account_scoped: account_scoped.get(),
             collection: collection.get(),
             unique,

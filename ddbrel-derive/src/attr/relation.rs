@@ -1,39 +1,103 @@
-//! `#[parent(P)]` and `#[collection(of(A, B), conveys_authorization = ..)]`.
+//! `#[parent(P, on_delete = ..)]` and
+//! `#[collection(of(A, B), conveys_authorization = .., on_delete = ..)]`.
 
 use syn::punctuated::Punctuated;
-use syn::{Attribute, LitBool, Path, Token};
+use syn::{Attribute, Ident, LitBool, Path, Token};
 
 use crate::attr::once::Once;
 use crate::attr::read::{lit_bool, require_list, unknown_key};
 use crate::ctxt::Ctxt;
 
-/// `#[collection(of(A, B), conveys_authorization = ..)]`.
+/// What deleting the parent (or the collection) does to the relationship.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The child is deleted, the member leaves (the default).
+    Cascade,
+    /// The delete is refused while the relationship exists.
+    Restrict,
+}
+
+/// `#[collection(of(A, B), conveys_authorization = .., on_delete = ..)]`.
 pub struct Collection {
     pub attr: Path,
     pub members: Vec<Path>,
     pub conveys_authorization: Option<LitBool>,
+    pub on_delete: Option<OnDelete>,
     /// An unknown key or a value that could not be read was reported: do not also report
     /// what is missing.
     pub incomplete: bool,
 }
 
-pub fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Path> {
+/// `#[parent(P, on_delete = ..)]`.
+pub struct Parent {
+    pub path: Path,
+    pub on_delete: Option<OnDelete>,
+}
+
+const ON_DELETE_EXPECTED: &str = "expected `on_delete = cascade` or `on_delete = restrict`";
+
+/// What each rule means, for the error on an unknown one: of a parent, of a collection.
+const PARENT_RULES: &str = "`cascade` (the default: deleting the parent deletes the child) or `restrict` (deleting the parent is refused while it has such children)";
+const COLLECTION_RULES: &str = "`cascade` (the default: deleting the collection takes its members out of it) or `restrict` (deleting the collection is refused while it has members)";
+
+/// Reads the value of `on_delete = ..`; an unknown rule is recorded (reading goes on).
+fn on_delete_value(
+    cx: &Ctxt,
+    input: syn::parse::ParseStream,
+    rules: &str,
+) -> syn::Result<Option<OnDelete>> {
+    let ident: Ident = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), ON_DELETE_EXPECTED))?;
+    match ident.to_string().as_str() {
+        "cascade" => Ok(Some(OnDelete::Cascade)),
+        "restrict" => Ok(Some(OnDelete::Restrict)),
+        _ => {
+            cx.error_spanned_by(
+                &ident,
+                format!("unknown `on_delete` rule `{ident}`: expected {rules}"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+pub fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Parent> {
     if !require_list(cx, attr, "#[parent(ParentType)]") {
         return None;
     }
+    let mut on_delete = Once::key(cx, "on_delete", "#[parent(..)]");
     let result = attr.parse_args_with(|input: syn::parse::ParseStream| {
         let path: Path = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected the parent entity type: `#[parent(ParentType)]`")
         })?;
-        if !input.is_empty() {
-            return Err(input.error(
-                "expected one parent type: an entity has a single parent (use `#[collection(..)]` for n:n)",
-            ));
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Path = input.parse()?;
+            if !key.is_ident("on_delete") {
+                return Err(syn::Error::new_spanned(
+                    key,
+                    "expected one parent type, then at most `on_delete = cascade|restrict`: an entity has a single parent (use `#[collection(..)]` for n:n)",
+                ));
+            }
+            if !input.peek(Token![=]) {
+                return Err(input.error(ON_DELETE_EXPECTED));
+            }
+            input.parse::<Token![=]>()?;
+            if let Some(rule) = on_delete_value(cx, input, PARENT_RULES)? {
+                on_delete.set(&key, rule);
+            }
         }
         Ok(path)
     });
     match result {
-        Ok(path) => Some(path),
+        Ok(path) => Some(Parent {
+            path,
+            on_delete: on_delete.get(),
+        }),
         Err(e) => {
             cx.syn_error(e);
             None
@@ -54,6 +118,7 @@ pub fn parse_collection(cx: &Ctxt, attr: &Attribute) -> Option<Collection> {
         "duplicate key `of` in `#[collection(..)]`: list every member type in one `of(..)`",
     );
     let mut conveys = Once::key(cx, "conveys_authorization", "#[collection(..)]");
+    let mut on_delete = Once::key(cx, "on_delete", "#[collection(..)]");
     let mut incomplete = false;
     let result = attr.parse_nested_meta(|meta| {
         if meta.path.is_ident("of") {
@@ -69,13 +134,18 @@ pub fn parse_collection(cx: &Ctxt, attr: &Attribute) -> Option<Collection> {
                 Some(lit) => conveys.set(&meta.path, lit),
                 None => incomplete = true,
             }
+        } else if meta.path.is_ident("on_delete") {
+            match on_delete_value(cx, meta.value()?, COLLECTION_RULES)? {
+                Some(rule) => on_delete.set(&meta.path, rule),
+                None => incomplete = true,
+            }
         } else {
             incomplete = true;
             unknown_key(
                 cx,
                 &meta,
                 "#[collection(..)]",
-                "`of(MemberType, ..)` or `conveys_authorization = true|false`",
+                "`of(MemberType, ..)`, `conveys_authorization = true|false` or `on_delete = cascade|restrict`",
             )?;
         }
         Ok(())
@@ -88,6 +158,7 @@ pub fn parse_collection(cx: &Ctxt, attr: &Attribute) -> Option<Collection> {
         attr: attr.path().clone(),
         members: members.get().unwrap_or_default(),
         conveys_authorization: conveys.get(),
+        on_delete: on_delete.get(),
         incomplete,
     })
 }

@@ -22,6 +22,7 @@ use super::records::{
     RESOURCE_ATTRS, Resource, Table, describe, list, split_marker_key, text,
 };
 use crate::Item;
+use crate::entity::OnDelete;
 use crate::records::attrs::key_of;
 use crate::records::marker::MAX_MARKER_KEY_BYTES;
 use crate::schema::{
@@ -227,6 +228,13 @@ impl Checker {
     fn deleting(&mut self, key: &str, item: &Item) -> Option<String> {
         // `_writeToken`, when present, is a non-empty string (section 5.1).
         self.opt_s(key, item, attr::WRITE_TOKEN);
+        // `_deleteChecked`, when present, is a time, on a fenced resource (section 5.1).
+        if let Some(checked) = self.opt_s(key, item, attr::DELETE_CHECKED) {
+            self.timestamp(key, attr::DELETE_CHECKED, checked);
+            if !item.contains_key(attr::DELETING) {
+                self.layout(key, "_deleteChecked without _deleting");
+            }
+        }
         match self.opt_s(key, item, attr::DELETING) {
             Some(s) => {
                 self.timestamp(key, attr::DELETING, s);
@@ -409,9 +417,25 @@ impl Checker {
         Some((from, to))
     }
 
+    /// `_onDelete` of a relationship record, when present, is the string `restrict` (sections
+    /// 5.2, 5.3).
+    fn on_delete(&mut self, key: &str, item: &Item) {
+        match item.get(attr::ON_DELETE) {
+            None => {}
+            Some(AttributeValue::S(v)) if v == OnDelete::Restrict.as_str() => {}
+            Some(AttributeValue::S(v)) => {
+                self.layout(key, format!("_onDelete is {v:?}, expected \"restrict\""));
+            }
+            Some(other) => {
+                self.layout(key, format!("_onDelete is {}, not S", describe(other)));
+            }
+        }
+    }
+
     /// Pass 1 for a ParentChildRelationship record (section 5.2).
     fn parent_child(&mut self, key: &str, item: &Item, table: &mut Table) {
         self.known_attributes(key, item, PARENT_CHILD_ATTRS, false);
+        self.on_delete(key, item);
         if let Some((parent, child)) = self.relationship(
             key,
             item,
@@ -431,6 +455,7 @@ impl Checker {
     /// Pass 1 for a CollectionMembershipRelationship record (section 5.3).
     fn membership(&mut self, key: &str, item: &Item, table: &mut Table) {
         self.known_attributes(key, item, MEMBERSHIP_ATTRS, false);
+        self.on_delete(key, item);
         let conveys = match item.get(attr::CONVEYS_AUTHORIZATION) {
             Some(AttributeValue::Bool(b)) => Some(*b),
             Some(other) => {

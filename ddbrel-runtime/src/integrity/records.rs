@@ -92,6 +92,7 @@ pub(super) const RESOURCE_ATTRS: &[&str] = &[
     attr::MEMBER_OF,
     attr::CONVEYING_COLLECTIONS,
     attr::DELETING,
+    attr::DELETE_CHECKED,
     attr::CHILD_COUNT,
     attr::MEMBER_COUNT,
     attr::WRITE_TOKEN,
@@ -106,6 +107,7 @@ pub(super) const PARENT_CHILD_ATTRS: &[&str] = &[
     attr::CREATED_AT,
     attr::PARENT_URN,
     attr::CHILD_URN,
+    attr::ON_DELETE,
 ];
 pub(super) const MEMBERSHIP_ATTRS: &[&str] = &[
     PK,
@@ -118,6 +120,7 @@ pub(super) const MEMBERSHIP_ATTRS: &[&str] = &[
     attr::COLLECTION_URN,
     attr::MEMBER_URN,
     attr::CONVEYS_AUTHORIZATION,
+    attr::ON_DELETE,
 ];
 pub(super) const MARKER_ATTRS: &[&str] = &[
     PK,

@@ -192,7 +192,8 @@ impl Store {
         tx.push(Write::put(item).when(writes::absent()));
         let parent_actions = if meta.parent.is_some() { 2 } else { 0 };
         if let Some(parent) = &meta.parent {
-            tx.push(Write::put(parent_child_item(parent, child, now)).when(writes::absent()));
+            let rule = E::descriptor().on_delete;
+            tx.push(Write::put(parent_child_item(parent, child, now, rule)).when(writes::absent()));
             // The parent: exists, is the incarnation read, is of the declared type, is not
             // fenced; count the child.
             let mut check = writes::live().and(writes::of_type(parent.resource_type()));

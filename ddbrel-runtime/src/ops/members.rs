@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entity::{Collection, MemberOf};
 use crate::error::{Error, Result};
-use crate::records::membership::{Membership, membership_item, membership_of};
+use crate::records::membership::{Membership, collection_rule, membership_item, membership_of};
 use crate::records::resource::Stored;
 use crate::schema::keys;
 use crate::schema::{COLLECTION_PREFIX, GSI1PK, GSI1SK, INVERTED_INDEX, MEMBER_PREFIX, attr};
@@ -53,7 +53,8 @@ impl Store {
             };
             let now = time::now();
             let mut tx = Tx::new();
-            tx.push(Write::put(membership_item(&membership, &now)).when(writes::absent()));
+            let rule = collection_rule::<C>();
+            tx.push(Write::put(membership_item(&membership, &now, rule)).when(writes::absent()));
             // The collection: exists, of its type, not fenced; count the member.
             tx.push(
                 writes::count(c.as_str(), attr::MEMBER_COUNT, 1)

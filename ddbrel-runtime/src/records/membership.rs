@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
+use crate::entity::OnDelete;
 use crate::error::{Error, Result};
 use crate::records::attrs;
 use crate::records::attrs::{n, s};
@@ -44,9 +45,22 @@ pub(crate) fn membership_of(item: &Item) -> Result<Membership> {
     })
 }
 
-/// A CollectionMembershipRelationship record.
-pub(crate) fn membership_item(m: &Membership, now: &crate::time::Timestamp) -> Item {
-    HashMap::from([
+/// The rule of collection type `C` toward its members (`on_delete` of its
+/// `#[collection(..)]`).
+pub(crate) fn collection_rule<C: crate::entity::Collection>() -> OnDelete {
+    C::descriptor()
+        .collection
+        .map_or(OnDelete::Cascade, |c| c.on_delete)
+}
+
+/// A CollectionMembershipRelationship record; with `_onDelete = restrict` when the
+/// collection's type declares `on_delete = restrict`.
+pub(crate) fn membership_item(
+    m: &Membership,
+    now: &crate::time::Timestamp,
+    on_delete: OnDelete,
+) -> Item {
+    let mut item = HashMap::from([
         (PK.into(), s(m.collection.as_str())),
         (SK.into(), s(keys::member_sk(m.member.as_str()))),
         (GSI1PK.into(), s(m.member.as_str())),
@@ -66,5 +80,7 @@ pub(crate) fn membership_item(m: &Membership, now: &crate::time::Timestamp) -> I
             attr::CONVEYS_AUTHORIZATION.into(),
             AttributeValue::Bool(m.conveys_authorization),
         ),
-    ])
+    ]);
+    crate::records::parent_child::restrict_attr(&mut item, on_delete);
+    item
 }

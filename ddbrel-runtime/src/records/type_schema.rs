@@ -163,7 +163,7 @@ pub fn decode_type_schema(item: &Item) -> Result<TypeSchema> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entity::{CollectionDescriptor, UniqueConstraint};
+    use crate::entity::{CollectionDescriptor, OnDelete, UniqueConstraint};
 
     static DESCRIPTOR: EntityDescriptor = EntityDescriptor {
         type_name: "Book",
@@ -171,6 +171,7 @@ mod tests {
         domain: "lib",
         schema_version: 2,
         parent: Some("Library.Shelf"),
+        on_delete: OnDelete::Cascade,
         account_scoped: false,
         unique: &[UniqueConstraint {
             name: "isbn",
@@ -181,6 +182,7 @@ mod tests {
         collection: Some(CollectionDescriptor {
             members: &["Library.Reader"],
             conveys_authorization: false,
+            on_delete: OnDelete::Cascade,
         }),
         fields: &["title", "isbn"],
     };

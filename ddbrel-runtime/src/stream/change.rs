@@ -16,12 +16,13 @@ use crate::urn::AnyUrn;
 
 /// The attributes of a Resource record whose changes are bookkeeping (SCHEMA.md §5.1): they
 /// never increment `_version`.
-pub const BOOKKEEPING_ATTRIBUTES: [&str; 5] = [
+pub const BOOKKEEPING_ATTRIBUTES: [&str; 6] = [
     attr::MEMBER_OF,
     attr::CONVEYING_COLLECTIONS,
     attr::CHILD_COUNT,
     attr::MEMBER_COUNT,
     attr::DELETING,
+    attr::DELETE_CHECKED,
 ];
 
 /// What one stream record says happened. See [`super::decode`].

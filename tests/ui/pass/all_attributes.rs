@@ -1,7 +1,7 @@
 // Every attribute form, checked at run time through the descriptors, `unique_parts` and the
 // trait impls; the `find_by_*` signatures are checked by compiling calls to them.
 use ddbrel_runtime::{
-    AccountScoped, Child, Collection, CollectionDescriptor, Entity, MemberOf, Root, Store,
+    AccountScoped, Child, Collection, CollectionDescriptor, Entity, MemberOf, OnDelete, Root, Store,
     Stored, UniqueConstraint, UniqueScope, Urn,
 };
 use serde::{Deserialize, Serialize};
@@ -271,6 +271,7 @@ fn main() {
         Some(CollectionDescriptor {
             members: &["Acme.Tenant.Project", "Acme.Tenant"],
             conveys_authorization: true,
+            on_delete: OnDelete::Cascade,
         })
     );
     assert_eq!(
@@ -278,6 +279,7 @@ fn main() {
         Some(CollectionDescriptor {
             members: &["Acme.Tenant.Project.Task"],
             conveys_authorization: false,
+            on_delete: OnDelete::Cascade,
         })
     );
     assert_eq!(Portfolio::descriptor().unique, &[]);

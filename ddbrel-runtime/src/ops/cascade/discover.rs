@@ -16,6 +16,7 @@ use crate::schema::{CHILD_PREFIX, MEMBER_PREFIX, SK, attr};
 use crate::urn::AnyUrn;
 use crate::wire::store::Store;
 
+use super::restrict::count_records;
 use super::{Closure, Node, OutsideUpdate, closure_add_node};
 
 impl Store {
@@ -86,6 +87,7 @@ impl Store {
                     closure.unsettled = true;
                 }
                 for item in items {
+                    super::restrict::check_record(root, &parent, &item)?;
                     let sk = attrs::get_s(&item, SK)?;
                     if let Some(child) = sk.strip_prefix(CHILD_PREFIX) {
                         let child = AnyUrn::parse(child).map_err(|e| {
@@ -167,17 +169,4 @@ impl Store {
         }
         out
     }
-}
-
-/// The `child#` and `member#` records among a partition's items.
-fn count_records(items: &[Item]) -> (u64, u64) {
-    let mut counts = (0, 0);
-    for item in items {
-        match attrs::get_s(item, SK) {
-            Ok(sk) if sk.starts_with(CHILD_PREFIX) => counts.0 += 1,
-            Ok(sk) if sk.starts_with(MEMBER_PREFIX) => counts.1 += 1,
-            _ => {}
-        }
-    }
-    counts
 }

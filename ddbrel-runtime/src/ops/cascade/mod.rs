@@ -24,6 +24,9 @@
 //!
 //! A closure that fits one transaction (at most 100 actions) is deleted atomically instead,
 //! every resource conditioned on its state as read and every record on still existing.
+//!
+//! A closure that holds a relationship record declared `on_delete = restrict` is refused with
+//! [`Error::Restricted`] before anything is deleted (see `restrict`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -282,7 +285,8 @@ impl Store {
     }
 
     /// What deleting this resource would remove, by kind and count, without deleting
-    /// anything (reads only).
+    /// anything (reads only). [`Error::Restricted`] when the delete would be refused (a
+    /// relationship declared `on_delete = restrict` in its closure).
     pub async fn plan_delete(&self, urn: &AnyUrn) -> Result<DeleteReport> {
         let span = op_span!(self, "plan_delete");
         traced(span, async {
@@ -320,6 +324,7 @@ fn closure_add_node(closure: &mut Closure, node: Node) {
 
 mod atomic;
 mod discover;
+mod restrict;
 mod run;
 mod sweep;
 mod unlink;

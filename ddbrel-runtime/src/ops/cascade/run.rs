@@ -13,6 +13,8 @@ use super::{DeleteReport, Progress};
 /// One run of the sweep: what it deleted, for the report and the progress callback.
 pub(super) struct Sweep<'a> {
     pub(super) store: &'a Store,
+    /// The cascade's root.
+    pub(super) root: &'a AnyUrn,
     report: Mutex<DeleteReport>,
     discovered: AtomicUsize,
     deleted: AtomicUsize,
@@ -24,10 +26,12 @@ pub(super) struct Sweep<'a> {
 impl<'a> Sweep<'a> {
     pub(super) fn new(
         store: &'a Store,
+        root: &'a AnyUrn,
         progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
     ) -> Sweep<'a> {
         Sweep {
             store,
+            root,
             report: Mutex::new(DeleteReport {
                 swept: true,
                 ..DeleteReport::default()

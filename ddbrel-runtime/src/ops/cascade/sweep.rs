@@ -50,8 +50,11 @@ struct Head {
 impl Store {
     /// The fenced, resumable sweep of the closure of `urn`.
     pub(super) async fn sweep(&self, urn: &AnyUrn, opts: &DeleteOptions) -> Result<DeleteReport> {
-        let mut item = self.fence(urn, opts).await?;
-        let sweep = Sweep::new(self, opts.progress.clone());
+        let stamp = time::format(time::now());
+        let mut item = self.fence(urn, opts, &stamp).await?;
+        // Nothing is deleted before the whole closure is known to hold no restricting record.
+        self.refuse_restricted(urn, &item, &stamp).await?;
+        let sweep = Sweep::new(self, urn, opts.progress.clone());
         sweep.tick(0, 0);
         for _ in 0..MAX_IDLE_ROUNDS {
             let meta = resource::decode_meta(&item)?.2;
@@ -67,10 +70,15 @@ impl Store {
         })
     }
 
-    /// Sets the fence on the cascade's root (idempotent) and returns the root item as it now
-    /// is. With an expected version, the root must be at it, or fenced already (a resumed
-    /// cascade).
-    pub(super) async fn fence(&self, urn: &AnyUrn, opts: &DeleteOptions) -> Result<Item> {
+    /// Sets the fence (at `stamp`) on the cascade's root (idempotent) and returns the root item
+    /// as it now is. With an expected version, the root must be at it, or fenced already (a
+    /// resumed cascade).
+    pub(super) async fn fence(
+        &self,
+        urn: &AnyUrn,
+        opts: &DeleteOptions,
+        stamp: &str,
+    ) -> Result<Item> {
         let expected_version = opts.expected_version;
         let mut condition = writes::exists();
         let mut as_read = None;
@@ -87,7 +95,7 @@ impl Store {
         if let Some(e) = as_read {
             condition = condition.and(e.or(writes::fenced()));
         }
-        match fence_write(urn).when(condition).send(self).await? {
+        match fence_write(urn, stamp).when(condition).send(self).await? {
             Sent::Applied(item) => item.ok_or_else(|| {
                 Error::invalid_item(urn.as_str(), "the fence returned no attributes")
             }),
@@ -115,10 +123,14 @@ impl Store {
         }
     }
 
-    /// Fences an internal node of a closure before its partition is read; `None` when it is
-    /// gone (another cascade finished it).
-    pub(super) async fn fence_node(&self, urn: &AnyUrn) -> Result<Option<Item>> {
-        match fence_write(urn).when(writes::exists()).send(self).await? {
+    /// Fences (at `stamp`) an internal node of a closure before its partition is read; `None`
+    /// when it is gone (another cascade finished it).
+    pub(super) async fn fence_node(&self, urn: &AnyUrn, stamp: &str) -> Result<Option<Item>> {
+        match fence_write(urn, stamp)
+            .when(writes::exists())
+            .send(self)
+            .await?
+        {
             Sent::Applied(item) => item.map(Some).ok_or_else(|| {
                 Error::invalid_item(urn.as_str(), "the fence returned no attributes")
             }),
@@ -128,11 +140,12 @@ impl Store {
 }
 
 /// `SET _deleting = if_not_exists(_deleting, :now)`, returning the item as it now is: the
-/// counts and `_memberOf` from which nothing can grow any more.
-fn fence_write(urn: &AnyUrn) -> Write {
+/// counts and `_memberOf` from which nothing can grow any more. The fence is this run's when
+/// the item returned carries `stamp`.
+fn fence_write(urn: &AnyUrn, stamp: &str) -> Write {
     let set = Expr::new("SET #del = if_not_exists(#del, :now)")
         .name("#del", attr::DELETING)
-        .value(":now", s(time::format(time::now())));
+        .value(":now", s(stamp));
     Write::update(urn.as_str(), urn.as_str(), set).returning_new()
 }
 
@@ -179,6 +192,10 @@ impl Sweep<'_> {
     async fn head(&self, node: &AnyUrn) -> Result<Head> {
         let mut head = Head::default();
         for item in self.store.partition_head(node.as_str(), PAGE).await? {
+            // The restrict pass read the closure before the first delete; a record found now
+            // was added beneath a resource that was a leaf then (SCHEMA.md §7, "Restrict"):
+            // it is never deleted, and the cascade stops, fenced, to be resumed.
+            super::restrict::check_record(self.root, node, &item)?;
             let sk = attrs::get_s(&item, SK)?;
             let parse = |rest: &str| {
                 AnyUrn::parse(rest)
@@ -232,7 +249,11 @@ impl Sweep<'_> {
     async fn empty_all(&self, nodes: Vec<(AnyUrn, ResourceMeta)>) -> Result<usize> {
         stream::iter(nodes)
             .map(|(node, _)| async move {
-                match self.store.fence_node(&node).await? {
+                match self
+                    .store
+                    .fence_node(&node, &time::format(time::now()))
+                    .await?
+                {
                     None => Ok::<_, Error>(0),
                     Some(item) => {
                         let meta = resource::decode_meta(&item)?.2;

@@ -9,7 +9,7 @@ mod plan;
 use crate::entity::{ChildOf, Collection, Entity, MemberOf, Root};
 use crate::error::{Error, Result};
 use crate::records::marker::{marker_item, markers_for};
-use crate::records::membership::{Membership, membership_item};
+use crate::records::membership::{Membership, collection_rule, membership_item};
 use crate::records::parent_child::parent_child_item;
 use crate::records::resource::{ResourceMeta, Stored, created_item};
 use crate::schema::{attr, keys};
@@ -239,7 +239,7 @@ impl Transaction<'_> {
             if let Some((p, read, _)) = parent {
                 self.plan.put(
                     step,
-                    parent_child_item(p, urn.as_any(), &now),
+                    parent_child_item(p, urn.as_any(), &now, E::descriptor().on_delete),
                     Blame::New { urn: u.clone() },
                 )?;
                 let check = writes::live()
@@ -360,7 +360,7 @@ impl Transaction<'_> {
             .plan
             .put(
                 step,
-                membership_item(&membership, &self.now),
+                membership_item(&membership, &self.now, collection_rule::<C>()),
                 Blame::New {
                     urn: format!("{cu} member {mu}"),
                 },
