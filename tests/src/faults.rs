@@ -55,6 +55,9 @@ pub enum Fault {
     /// BatchWriteItem / BatchGetItem: the second half of the batch is not applied and comes
     /// back as UnprocessedItems / UnprocessedKeys.
     Unprocessed,
+    /// 400 ContinuousBackupsUnavailableException (DynamoDB's answer to enabling point-in-time
+    /// recovery too soon after a table is created); not applied.
+    BackupsUnavailable,
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +267,7 @@ impl Intercept for FaultInjector {
                     | Fault::ServerError
                     | Fault::TransactionConflict
                     | Fault::ItemConflict
+                    | Fault::BackupsUnavailable
             )
         ) {
             // Not applied: send it where the engine changes nothing.
@@ -294,6 +298,9 @@ impl Intercept for FaultInjector {
                 (500, error_body("InternalServerError", ""))
             }
             Some(Fault::ItemConflict) => (400, error_body("TransactionConflictException", "")),
+            Some(Fault::BackupsUnavailable) => {
+                (400, error_body("ContinuousBackupsUnavailableException", ""))
+            }
             Some(Fault::TransactionConflict) => (
                 400,
                 error_body(

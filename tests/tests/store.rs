@@ -519,6 +519,30 @@ async fn a_new_table_is_protected_and_recoverable_unless_opted_out() {
     bare.delete_table().await.unwrap();
 }
 
+#[tokio::test]
+async fn recovery_too_soon_after_create_is_asked_again() {
+    use ddbrel_runtime::{Recovery, TableOptions};
+    use ddbrel_tests::faults::Fault;
+    let env = TestEnv::new().await;
+    // The store of the test env carries the fault injector: a new table on the same client.
+    let store = ddbrel_runtime::Store::new(
+        env.store.client().clone(),
+        format!("{}-pitr", env.store.table()),
+    );
+    env.faults
+        .inject("UpdateContinuousBackups", 1, 2, Fault::BackupsUnavailable);
+    env.counter.reset();
+    let setup = store
+        .create_table_with(TableOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(env.faults.injected(), 2);
+    // Two refusals, then the engine's own answer (it has no continuous backups).
+    assert_eq!(env.counter.get("UpdateContinuousBackups"), 3);
+    assert!(setup.created);
+    assert_ne!(setup.recovery, Recovery::Disabled);
+}
+
 #[test]
 fn cloudformation_resource_matches_the_definition() {
     let cf = ddbrel_runtime::schema::cloudformation("MyTable");

@@ -40,6 +40,12 @@ fn unknown_operation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
         .is_some_and(|c| c == "UnknownOperationException")
 }
 
+fn backups_not_ready<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .is_some_and(|c| c == "ContinuousBackupsUnavailableException")
+}
+
 fn protected<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.as_service_error().is_some_and(|s| {
         s.code() == Some("ValidationException")
@@ -107,10 +113,16 @@ impl Store {
             // Wait for ACTIVE and check the definition (also when it existed already).
             let d = self.wait_active().await?;
             self.check_definition(&d)?;
+            // Recovery is asked for on a new table, and on an existing one that has it off
+            // (so a `create` interrupted before it turned recovery on finishes the job when
+            // run again); never turned off.
             let recovery = match (created, options.point_in_time_recovery) {
                 (true, true) => self.enable_point_in_time_recovery().await?,
                 (true, false) => Recovery::Disabled,
-                (false, _) => self.point_in_time_recovery().await?,
+                (false, want) => match self.point_in_time_recovery().await? {
+                    Recovery::Disabled if want => self.enable_point_in_time_recovery().await?,
+                    have => have,
+                },
             };
             Ok(TableSetup {
                 created,
@@ -139,23 +151,33 @@ impl Store {
         })
     }
 
+    /// Turns point-in-time recovery on. DynamoDB answers ContinuousBackupsUnavailable for a
+    /// while after a table is created: that is retried, with backoff, for up to about five
+    /// minutes.
     async fn enable_point_in_time_recovery(&self) -> Result<Recovery> {
-        let res = self
-            .client()
-            .update_continuous_backups()
-            .table_name(self.table())
-            .point_in_time_recovery_specification(
-                PointInTimeRecoverySpecification::builder()
-                    .point_in_time_recovery_enabled(true)
-                    .build()
-                    .map_err(|e| Error::service("UpdateContinuousBackups", e))?,
-            )
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Recovery::Enabled),
-            Err(e) if unknown_operation(&e) => Ok(Recovery::Unsupported),
-            Err(e) => Err(self.map_sdk_error("UpdateContinuousBackups", e)),
+        let spec = PointInTimeRecoverySpecification::builder()
+            .point_in_time_recovery_enabled(true)
+            .build()
+            .map_err(|e| Error::service("UpdateContinuousBackups", e))?;
+        let mut attempt = 0u32;
+        loop {
+            let res = self
+                .client()
+                .update_continuous_backups()
+                .table_name(self.table())
+                .point_in_time_recovery_specification(spec.clone())
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(Recovery::Enabled),
+                Err(e) if unknown_operation(&e) => return Ok(Recovery::Unsupported),
+                Err(e) if backups_not_ready(&e) && attempt < 40 => {
+                    attempt += 1;
+                    let wait = (250 * u64::from(attempt)).min(10_000);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                }
+                Err(e) => return Err(self.map_sdk_error("UpdateContinuousBackups", e)),
+            }
         }
     }
 
