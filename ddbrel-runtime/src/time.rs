@@ -88,7 +88,7 @@ pub fn format(ts: impl Into<Timestamp>) -> String {
     ts.into().to_string()
 }
 
-/// Parses the exact format [`format`] writes; anything else is refused.
+/// Parses the exact format [`format()`] writes; anything else is refused.
 pub fn parse(s: &str) -> Result<Timestamp, String> {
     let b = s.as_bytes();
     let shape_ok = b.len() == 24

@@ -102,7 +102,7 @@
 //! - `mod.rs`: the public API ([`audit`], [`check_items`], [`repair`], [`Audit`],
 //!   [`Finding`], [`FindingKind`], [`RepairReport`]).
 //! - `scan.rs`: the parallel, strongly consistent Scan of [`audit`].
-//! - `records.rs`: the records as parsed ([`Table`] of resources, parent-child records,
+//! - `records.rs`: the records as parsed (`Table`: resources, parent-child records,
 //!   memberships, markers) and small helpers.
 //! - `read.rs`: the checker and its attribute readers (each reports what is wrong).
 //! - `parse.rs`: pass 1, each record on its own (sections 4 to 6, I7, I8, and the parts of

@@ -39,8 +39,8 @@ impl crate::Store {
         .await
     }
 
-    /// [`Store::find_unique`] for a type known only by its declaration (compiled in, or read
-    /// from the type registry with [`Store::registered_types`]): returns the owner's raw item.
+    /// [`Store::find_unique`](crate::Store::find_unique) for a type known only by its declaration (compiled in, or read
+    /// from the type registry with [`Store::registered_types`](crate::Store::registered_types)): returns the owner's raw item.
     pub async fn find_unique_item(
         &self,
         descriptor: &TypeSchema,

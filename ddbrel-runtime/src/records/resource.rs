@@ -318,7 +318,7 @@ fn urn_texts(urns: &[AnyUrn]) -> Vec<String> {
 
 /// A resource as stored: its URN, its data and the reserved attributes the store maintains.
 /// Derefs to the data, so `job.name` reads a field; change fields through `job.data` (or
-/// `DerefMut`) and pass the whole to [`Store::update`].
+/// `DerefMut`) and pass the whole to [`Store::update`](crate::Store::update).
 #[derive(Debug, Clone)]
 pub struct Stored<E> {
     /// The resource's URN.
