@@ -73,6 +73,16 @@ fn entity_impl(model: &Model) -> TokenStream {
         Some(parent) => quote!(::core::option::Option::Some(#parent)),
         None => quote!(::core::option::Option::None),
     };
+    // The home parent's type as a literal (known from the URN type), the others through the
+    // `ChildOf` impl, which is where a parent that is not an entity is reported.
+    let parents = cont.parent_paths();
+    let parents = parents
+        .iter()
+        .enumerate()
+        .map(|(i, path)| match &model.parent_type {
+            Some(home) if i == 0 => quote!(#home),
+            _ => quote!(<#ident as ::ddbrel_runtime::ChildOf<#path>>::PARENT.1),
+        });
 
     let on_delete = on_delete_tokens(cont.attrs.parent_on_delete);
     let unique = cont
@@ -119,6 +129,7 @@ fn entity_impl(model: &Model) -> TokenStream {
                         domain: #domain,
                         schema_version: #version,
                         parent: #parent,
+                        parents: &[#(#parents),*],
                         on_delete: #on_delete,
                         account_scoped: #account_scoped,
                         unique: &[#(#unique),*],
@@ -263,18 +274,40 @@ fn relation_impls(model: &Model) -> TokenStream {
         > for #ident {}
     };
 
-    match (&cont.attrs.parent, &model.parent_type) {
-        (Some(parent), Some(parent_type)) => {
-            let check = parent_check(parent, parent_type, model);
+    match (cont.parent(), &model.parent_type) {
+        (Some(home), Some(parent_type)) => {
+            let check = parent_check(home, parent_type, model);
+            let paths = cont.parent_paths();
+            let parent_urn = if paths.len() > 1 {
+                let name = parent_enum_ident(cont);
+                quote!(#name)
+            } else {
+                quote!(::ddbrel_runtime::Urn<#home>)
+            };
             out.extend(quote! {
                 #[automatically_derived]
                 impl ::ddbrel_runtime::Child for #ident {
-                    type Parent = #parent;
+                    type Parent = #home;
+                    type ParentUrn = #parent_urn;
                 }
-                #[automatically_derived]
-                impl ::ddbrel_runtime::ChildOf<#parent> for #ident {}
                 #check
             });
+            for path in &paths {
+                let type_of =
+                    quote_spanned!(path.span()=> ::ddbrel_runtime::__private::type_of::<#path>());
+                out.extend(quote! {
+                    #[automatically_derived]
+                    impl ::ddbrel_runtime::ChildOf<#path> for #ident {
+                        const PARENT: (&'static ::core::primitive::str, &'static ::core::primitive::str) = #type_of;
+                    }
+                });
+            }
+            if paths.len() > 1 {
+                out.extend(parent_enum(cont, &paths));
+                if cont.account_scoped() {
+                    out.extend(same_account_check(home, &paths[1..]));
+                }
+            }
         }
         _ => out.extend(quote! {
             #[automatically_derived]
@@ -283,7 +316,7 @@ fn relation_impls(model: &Model) -> TokenStream {
     }
 
     // The account type: itself for a root, the parent's child account for a child.
-    let account = match (&cont.attrs.parent, &model.parent_type) {
+    let account = match (cont.parent(), &model.parent_type) {
         (Some(parent), Some(_)) => {
             quote!(<#parent as ::ddbrel_runtime::AccountParent>::ChildAccount)
         }
@@ -385,6 +418,112 @@ fn parent_check(parent: &Path, parent_type: &str, model: &Model) -> TokenStream 
             impl<T> NotEntity for Probe<T> {}
             fn __check() {
                 #call;
+            }
+        };
+    }
+}
+
+/// `{Type}Parent`: the name of the enum of a type's parents.
+pub fn parent_enum_ident(cont: &Container) -> syn::Ident {
+    format_ident!("{}Parent", cont.type_name(), span = cont.ident.span())
+}
+
+/// The variant of `path` in the parent enum: the path's last name.
+fn variant(path: &Path) -> syn::Ident {
+    path.segments
+        .last()
+        .map_or_else(|| format_ident!("Parent"), |segment| segment.ident.clone())
+}
+
+/// `{Type}Parent`, for a type with several parent types: one variant per parent type holding
+/// its `Urn`, what `Store::parent_of` returns and `Store::children` takes.
+fn parent_enum(cont: &Container, paths: &[Path]) -> TokenStream {
+    let ident = cont.ident;
+    let vis = cont.vis;
+    let name = parent_enum_ident(cont);
+    let variants: Vec<syn::Ident> = paths.iter().map(variant).collect();
+    let type_name = cont.type_name();
+    let doc = format!(
+        "The parent of a [`{type_name}`]: one variant per type in its `#[parent(..)]`. Returned by `Store::parent_of`; accepted wherever a parent of a `{type_name}` is (`Store::children`, `Store::create_child` through its variants)."
+    );
+    let variant_docs = paths
+        .iter()
+        .map(|path| format!("A parent of type `{}`.", crate::prop::path_text(path)));
+    quote! {
+        #[doc = #doc]
+        #[derive(
+            ::core::fmt::Debug,
+            ::core::clone::Clone,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::hash::Hash,
+        )]
+        #vis enum #name {
+            #(
+                #[doc = #variant_docs]
+                #variants(::ddbrel_runtime::Urn<#paths>),
+            )*
+        }
+
+        #[automatically_derived]
+        impl ::ddbrel_runtime::ParentUrn for #name {
+            fn from_any(
+                urn: ::ddbrel_runtime::AnyUrn,
+            ) -> ::core::result::Result<Self, ::ddbrel_runtime::UrnError> {
+                #(
+                    if let ::core::option::Option::Some(urn) =
+                        ::ddbrel_runtime::__private::typed_parent::<#ident, #paths>(&urn)
+                    {
+                        return ::core::result::Result::Ok(Self::#variants(urn));
+                    }
+                )*
+                ::core::result::Result::Err(::ddbrel_runtime::__private::not_a_parent::<#ident>(&urn))
+            }
+
+            fn as_any(&self) -> &::ddbrel_runtime::AnyUrn {
+                match self {
+                    #(Self::#variants(urn) => urn.as_any(),)*
+                }
+            }
+        }
+
+        #[automatically_derived]
+        impl ::ddbrel_runtime::ParentOf<#ident> for #name {
+            fn parent_urn(&self) -> &::ddbrel_runtime::AnyUrn {
+                ::ddbrel_runtime::ParentUrn::as_any(self)
+            }
+        }
+
+        #(
+            #[automatically_derived]
+            impl ::core::convert::From<::ddbrel_runtime::Urn<#paths>> for #name {
+                fn from(urn: ::ddbrel_runtime::Urn<#paths>) -> Self {
+                    Self::#variants(urn)
+                }
+            }
+        )*
+    }
+}
+
+/// For an account-scoped type with several parent types: each places its children in the home
+/// parent's account type, so `_accountUrn` has one type (`AccountScoped::Account`). One E0277
+/// per parent that does not, spanned at it.
+fn same_account_check(home: &Path, others: &[Path]) -> TokenStream {
+    let bounds = others.iter().map(|path| {
+        quote_spanned! {path.span()=>
+            <#path as ::ddbrel_runtime::AccountParent>::ChildAccount:
+                ::ddbrel_runtime::__private::SameAccount<
+                    <#home as ::ddbrel_runtime::AccountParent>::ChildAccount,
+                >
+        }
+    });
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn __same_account()
+            where
+                #(#bounds,)*
+            {
             }
         };
     }

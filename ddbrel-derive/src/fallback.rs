@@ -50,14 +50,20 @@ pub fn expand(cont: &Container, input: &DeriveInput, error: syn::Error) -> Token
             }
         }
     });
-    out.extend(match &cont.attrs.parent {
-        Some(parent) => quote! {
+    let parents = cont.parent_paths();
+    out.extend(match parents.first() {
+        Some(home) => quote! {
             #[automatically_derived]
             impl ::ddbrel_runtime::Child for #ident {
-                type Parent = #parent;
+                type Parent = #home;
+                type ParentUrn = ::ddbrel_runtime::Urn<#home>;
             }
-            #[automatically_derived]
-            impl ::ddbrel_runtime::ChildOf<#parent> for #ident {}
+            #(
+                #[automatically_derived]
+                impl ::ddbrel_runtime::ChildOf<#parents> for #ident {
+                    const PARENT: (&'static ::core::primitive::str, &'static ::core::primitive::str) = ("", "");
+                }
+            )*
         },
         None => quote! {
             #[automatically_derived]

@@ -92,7 +92,7 @@ fn finder(model: &Model, constraint: &Constraint) -> TokenStream {
         })
         .collect();
 
-    let (scope_param, scope_arg, scope_doc) = match (constraint.scope, &cont.attrs.parent) {
+    let (scope_param, scope_arg, scope_doc) = match (constraint.scope, cont.parent()) {
         // Typed by the account type; untyped only in the stub after an error (the type is
         // not account-scoped, which is reported once, where the constraint says so).
         (Scope::Account, _) if cont.account_scoped() => (
@@ -105,9 +105,15 @@ fn finder(model: &Model, constraint: &Constraint) -> TokenStream {
             quote!(::core::option::Option::Some(account)),
             " in the account `account`",
         ),
-        (Scope::Parent, Some(parent)) => (
-            quote!(parent: &::ddbrel_runtime::Urn<#parent>,),
-            quote!(::core::option::Option::Some(parent.as_any())),
+        // Any parent the type may live under: a `Urn` of one of its parent types, or its
+        // parent enum.
+        (Scope::Parent, Some(_)) => (
+            quote!(parent: &impl ::ddbrel_runtime::ParentOf<Self>,),
+            quote!(::core::option::Option::Some(::ddbrel_runtime::ParentOf::<
+                Self,
+            >::parent_urn(
+                parent
+            ))),
             " among the children of `parent`",
         ),
         _ => (TokenStream::new(), quote!(::core::option::Option::None), ""),

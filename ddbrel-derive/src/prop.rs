@@ -2,6 +2,8 @@
 //! URN type and its segments, the domain, the parent's URN type, account scoping.
 
 use ddbrel_grammar::{DEFAULT_DOMAIN, validate_resource_type};
+use quote::ToTokens;
+use syn::Path;
 use syn::ext::IdentExt;
 
 use crate::ast::Container;
@@ -60,10 +62,32 @@ impl Container<'_> {
         Some(resource_type.split('.').map(str::to_string).collect())
     }
 
+    /// The home parent: the first type in `#[parent(..)]`.
+    pub fn parent(&self) -> Option<&Path> {
+        self.attrs.parents.first()
+    }
+
+    /// The parent types as the generated code names them: `Self` written as the type's own
+    /// name, each type once (a repeat is reported by the checks), the home parent first.
+    pub fn parent_paths(&self) -> Vec<Path> {
+        let mut out: Vec<Path> = Vec::new();
+        for path in &self.attrs.parents {
+            let path = if path.is_ident("Self") {
+                Path::from(self.ident.clone())
+            } else {
+                path.clone()
+            };
+            if !out.iter().any(|seen| path_text(seen) == path_text(&path)) {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     /// The parent's URN type, which is this type's minus its last segment, when
     /// `#[parent(..)]` is given and the type has more than one segment.
     pub fn parent_type(&self) -> Option<String> {
-        self.attrs.parent.as_ref()?;
+        self.parent()?;
         let resource_type = self.resource_type()?;
         let (parent, _) = resource_type.rsplit_once('.')?;
         Some(parent.to_string())
@@ -90,4 +114,9 @@ impl Container<'_> {
             .and_then(|collection| collection.conveys_authorization.as_ref())
             .is_some_and(|lit| lit.value)
     }
+}
+
+/// A path as written, without spaces: `crate::model::Folder`.
+pub fn path_text(path: &Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
 }

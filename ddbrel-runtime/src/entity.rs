@@ -60,8 +60,12 @@ pub struct EntityDescriptor {
     pub domain: &'static str,
     /// The schema version written as `_schemaVersion`.
     pub schema_version: u32,
-    /// The parent's resource type, for types declared with `#[parent(..)]`.
+    /// The home parent's resource type, for types declared with `#[parent(..)]`: the first
+    /// type listed, whose URN type this type's URN type extends by one segment.
     pub parent: Option<&'static str>,
+    /// Every parent type's resource type, the home parent first (empty for a root type). A
+    /// type nested in itself lists its own resource type.
+    pub parents: &'static [&'static str],
     /// What deleting the parent does to a child of this type: `#[parent(P, on_delete = ..)]`,
     /// [`OnDelete::Cascade`] by default (and for root types).
     pub on_delete: OnDelete,
@@ -160,28 +164,6 @@ impl OnDelete {
 )]
 pub trait Root: Entity {}
 
-/// An entity type declared with `#[parent(P)]`: created only under a parent of type `P`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` has no declared parent",
-    label = "no `#[parent(..)]` on this type",
-    note = "declare the parent with `#[parent(ParentType)]` on `{Self}`"
-)]
-pub trait Child: Entity {
-    /// The parent entity type.
-    type Parent: Entity;
-}
-
-/// `Self` may be created under a parent of type `P`: `P` is the type named in `Self`'s
-/// `#[parent(..)]`. The create operations (`Store::create_child` and its kin) take any
-/// parent `P` with `Self: ChildOf<P>`, so passing another type's resource is a compile error
-/// that names the declared parent. The derive implements it.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be created under a `{P}`",
-    label = "`{P}` is not the parent type declared on `{Self}`",
-    note = "`#[parent(..)]` on `{Self}` names the type its resources are created under; pass a resource of that type"
-)]
-pub trait ChildOf<P>: Child {}
-
 /// An entity type declared with `#[account_scoped]`: it can be queried by account.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not account-scoped, so it cannot be queried by account",
@@ -221,6 +203,18 @@ pub trait Collection: Entity {
     note = "add `{Self}` to `#[collection(of(..))]` on `{C}`"
 )]
 pub trait MemberOf<C: Collection>: Entity {}
+
+/// `Self` is the account type `A`: the generated check that every parent type of an
+/// account-scoped type with several parent types places its children in the same account
+/// type (the home parent's), so that `_accountUrn` has one type per resource type.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the parent types of an account-scoped type must place it in one account type: this parent places it in a `{Self}`, the first parent in a `{A}`",
+    label = "places its children in a `{Self}`, not a `{A}`",
+    note = "list only parent types whose resources are in the same account type, or remove `#[account_scoped]`"
+)]
+pub trait SameAccount<A: ?Sized> {}
+impl<A: ?Sized> SameAccount<A> for A {}
 
 /// `Self`'s URN type hashes to `H` ([`urn_type_hash`]). The derive implements it for every
 /// entity, so that a child's generated check of its parent's URN type is a trait bound (a

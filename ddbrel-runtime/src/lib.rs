@@ -80,6 +80,7 @@ pub mod integrity;
 pub mod metrics;
 pub mod migrate;
 mod ops;
+pub mod parent;
 pub mod query;
 pub mod records;
 pub mod relationships;
@@ -97,8 +98,8 @@ pub use cascade::{DeleteOptions, DeleteReport, Progress};
 pub use codec::ResourceMeta;
 pub use ddbrel_derive::Entity;
 pub use entity::{
-    AccountParent, AccountScoped, Child, ChildOf, Collection, CollectionDescriptor, Entity,
-    EntityDescriptor, Field, MemberOf, Numeric, OnDelete, Root, UniqueConstraint, UniqueScope,
+    AccountParent, AccountScoped, Collection, CollectionDescriptor, Entity, EntityDescriptor,
+    Field, MemberOf, Numeric, OnDelete, Root, UniqueConstraint, UniqueScope,
 };
 pub use error::{Error, Result};
 pub use metrics::{Capacity, CapacityMeter, RequestCounter};
@@ -107,6 +108,7 @@ pub use ops::{
     CommitError, Committed, GetOrCreated, Operand, Patch, Pending, Recovery, Registration,
     TableSetup, Transaction, UpdateWithError, Upserted,
 };
+pub use parent::{Child, ChildOf, ParentOf, ParentUrn};
 pub use query::{Order, Page, PageRequest};
 pub use records::any_resource::AnyStored;
 pub use records::type_schema::{CollectionSchema, ConstraintSchema, TypeSchema};
@@ -126,5 +128,6 @@ pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::Attri
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code refers to; not part of the public API.
-    pub use crate::entity::{UrnTypeIs, const_str_eq, urn_type_hash};
+    pub use crate::entity::{SameAccount, UrnTypeIs, const_str_eq, urn_type_hash};
+    pub use crate::parent::{not_a_parent, type_of, typed_parent};
 }

@@ -308,6 +308,14 @@ impl<E> Urn<E> {
     pub fn into_any(self) -> AnyUrn {
         self.any
     }
+    /// `any` as a `Urn<E>`, its type already checked by the caller (against a type known
+    /// only through a trait's constants, as for a parent type).
+    pub(crate) fn assume_typed(any: AnyUrn) -> Self {
+        Urn {
+            any,
+            _type: PhantomData,
+        }
+    }
 }
 
 impl<E: Entity> TryFrom<AnyUrn> for Urn<E> {

@@ -27,6 +27,7 @@ macro_rules! test_entity {
             domain: $domain,
             schema_version: 1,
             parent: None,
+            parents: &[],
             on_delete: OnDelete::Cascade,
             account_scoped: false,
             unique: &[],

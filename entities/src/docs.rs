@@ -29,9 +29,13 @@ pub fn entities_markdown(descriptors: &[&EntityDescriptor]) -> String {
     );
     out.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for d in descriptors {
-        let parent = d
-            .parent
-            .map_or_else(|| "—".to_string(), |p| type_ref(descriptors, p));
+        let parent = if d.parents.is_empty() {
+            d.parent
+                .map_or_else(|| "—".to_string(), |p| type_ref(descriptors, p))
+        } else {
+            let refs: Vec<String> = d.parents.iter().map(|p| type_ref(descriptors, p)).collect();
+            refs.join(" or ")
+        };
         let unique = if d.unique.is_empty() {
             "—".to_string()
         } else {
@@ -109,7 +113,12 @@ pub fn entities_markdown(descriptors: &[&EntityDescriptor]) -> String {
         );
     }
     for d in descriptors {
-        if let Some(parent) = d.parent {
+        let parents: Vec<&str> = if d.parents.is_empty() {
+            d.parent.into_iter().collect()
+        } else {
+            d.parents.to_vec()
+        };
+        for parent in parents {
             let _ = writeln!(
                 out,
                 "    {} -->|parent of| {}",

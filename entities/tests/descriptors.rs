@@ -40,6 +40,10 @@ fn descriptors_are_as_declared() {
         domain: "pp",
         schema_version: 1,
         parent,
+        parents: match parent {
+            None => &[],
+            Some(p) => Box::leak(Box::new([p])),
+        },
         on_delete: OnDelete::Cascade,
         account_scoped: parent.is_some(),
         unique: &[],

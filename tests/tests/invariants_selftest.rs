@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use ddbrel_runtime::entity::{EntityDescriptor, UniqueConstraint, UniqueScope};
-use ddbrel_runtime::{AccountScoped, Child, ChildOf, Entity, Item, Root};
+use ddbrel_runtime::{AccountScoped, Child, ChildOf, Entity, Item, Root, Urn};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::invariants::{self, FindingKind, Violation};
 use ddbrel_tests::records::{
@@ -609,6 +609,7 @@ static FOLDER: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    parents: &[],
     on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[UniqueConstraint {
@@ -644,6 +645,7 @@ static DOC: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: Some("Test.Folder"),
+    parents: &["Test.Folder"],
     on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: true,
     unique: &[UniqueConstraint {
@@ -669,8 +671,11 @@ impl Entity for Doc {
 }
 impl Child for Doc {
     type Parent = Folder;
+    type ParentUrn = Urn<Folder>;
 }
-impl ChildOf<Folder> for Doc {}
+impl ChildOf<Folder> for Doc {
+    const PARENT: (&'static str, &'static str) = ddbrel_runtime::__private::type_of::<Folder>();
+}
 impl AccountScoped for Doc {
     type Account = Folder;
 }
@@ -685,6 +690,7 @@ static PAGE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: Some("Test.Folder.Doc"),
+    parents: &["Test.Folder.Doc"],
     on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: true,
     unique: &[],
@@ -705,8 +711,11 @@ impl Entity for Page {
 }
 impl Child for Page {
     type Parent = Doc;
+    type ParentUrn = Urn<Doc>;
 }
-impl ChildOf<Doc> for Page {}
+impl ChildOf<Doc> for Page {
+    const PARENT: (&'static str, &'static str) = ddbrel_runtime::__private::type_of::<Doc>();
+}
 impl AccountScoped for Page {
     type Account = Folder;
 }

@@ -35,6 +35,15 @@ struct D {
 }
 
 /// Three unique constraints.
+/// Nested in itself: in an `A`, or in another `Nest`.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[urn(type = "Deep.A.Nest")]
+#[parent(A, Self)]
+struct Nest {
+    #[unique(scope = parent)]
+    n: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
 #[urn(type = "Deep.Tri")]
 struct Tri {
@@ -441,4 +450,44 @@ async fn a_filtered_listing_reads_what_the_unfiltered_one_reads() {
         .await;
     assert!(page.unwrap().items.is_empty());
     assert_eq!(n, two);
+}
+
+/// A type nested in itself (#14 item 1) costs at depth 5 what a child of one parent type
+/// costs: a create is 1 transaction (the parent passed as read), `parent_of` 1 GetItem,
+/// children 1 Query a page, a lookup among a parent's children 2, the authorization scope 2.
+#[tokio::test]
+async fn a_type_nested_in_itself_costs_what_one_parent_type_costs() {
+    let env = TestEnv::new().await;
+    let store = &env.store;
+    let c = &env.counter;
+    let a = store.create(A { n: 0 }).await.unwrap();
+    let mut chain = vec![store.create_child(&a, Nest { n: 0 }).await.unwrap()];
+    for n in 1..4 {
+        let parent = chain.last().unwrap().clone();
+        chain.push(store.create_child(&parent, Nest { n }).await.unwrap());
+    }
+    let deepest = chain.last().unwrap().clone();
+    let (made, n) = c.measure(store.create_child(&deepest, Nest { n: 9 })).await;
+    let made = made.unwrap();
+    assert_eq!(n, [("TransactWriteItems".to_string(), 1)].into());
+    assert_eq!(made.meta.ancestors.len(), 5);
+    let (parent, n) = c.measure(store.parent_of(&made.urn)).await;
+    assert_eq!(parent.unwrap(), NestParent::Nest(deepest.urn.clone()));
+    assert_eq!(n, [("GetItem".to_string(), 1)].into());
+    let (kids, n) = c
+        .measure(store.children::<Nest>(&deepest.urn, PageRequest::all()))
+        .await;
+    assert_eq!(kids.unwrap().items, vec![made.urn.clone()]);
+    assert_eq!(n, [("Query".to_string(), 1)].into());
+    let (found, n) = c.measure(Nest::find_by_n(store, &deepest.urn, 9)).await;
+    assert_eq!(found.unwrap().map(|f| f.urn), Some(made.urn.clone()));
+    assert_eq!(n.values().sum::<u64>(), 2, "{n:?}");
+    let (scope, n) = c
+        .measure(store.authorization_scope(made.urn.as_any()))
+        .await;
+    assert_eq!(scope.unwrap().len(), 6);
+    assert_eq!(
+        n,
+        [("BatchGetItem".to_string(), 1), ("GetItem".to_string(), 1)].into()
+    );
 }

@@ -21,6 +21,7 @@ static NOTE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    parents: &[],
     on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[],
@@ -53,6 +54,7 @@ static HANDLE: EntityDescriptor = EntityDescriptor {
     domain: "pp",
     schema_version: 1,
     parent: None,
+    parents: &[],
     on_delete: ddbrel_runtime::OnDelete::Cascade,
     account_scoped: false,
     unique: &[UniqueConstraint {

@@ -382,6 +382,7 @@ fn wide_descriptor() -> &'static ddbrel_runtime::EntityDescriptor {
             domain: "pp",
             schema_version: 1,
             parent: None,
+            parents: &[],
             on_delete: OnDelete::Cascade,
             account_scoped: false,
             unique: Box::leak(constraints.into_boxed_slice()),

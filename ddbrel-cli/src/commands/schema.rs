@@ -77,7 +77,7 @@ fn list(ctx: &Ctx, known: &Known) -> Result<(), Failure> {
                 s.type_name.clone().into(),
                 format!("{}:{}", s.domain, s.resource_type).into(),
                 s.schema_version.into(),
-                s.parent.clone().unwrap_or_default().into(),
+                s.parent_types().join(",").into(),
                 s.account_scoped.into(),
                 unique.into(),
                 members.into(),
@@ -154,6 +154,18 @@ fn urn_of(domain: &str, resource_type: &str) -> Value {
     })
 }
 
+/// A URN of any of `resource_types` (the parent types of a type with several).
+fn urn_of_any(domain: &str, resource_types: &[&str]) -> Value {
+    if let [one] = resource_types {
+        return urn_of(domain, one);
+    }
+    let types: Vec<String> = resource_types.iter().map(|t| regex_escape(t)).collect();
+    json!({
+        "type": "string",
+        "pattern": format!("^urn:{}:({})::", regex_escape(domain), types.join("|")),
+    })
+}
+
 fn regex_escape(s: &str) -> String {
     s.replace('.', "\\.")
 }
@@ -196,8 +208,9 @@ fn resource_schema(s: &TypeSchema) -> Value {
         attr::VERSION.into(),
         json!({ "type": "integer", "minimum": 1 }),
     );
-    if let Some(parent) = &s.parent {
-        props.insert(attr::PARENT_URN.into(), urn_of(&s.domain, parent));
+    let parents = s.parent_types();
+    if !parents.is_empty() {
+        props.insert(attr::PARENT_URN.into(), urn_of_any(&s.domain, &parents));
         props.insert(attr::ANCESTORS.into(), urn_list.clone());
         required.extend([attr::PARENT_URN, attr::ANCESTORS]);
     }

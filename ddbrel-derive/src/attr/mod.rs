@@ -41,7 +41,8 @@ pub struct Container {
     pub version: Option<Version>,
     /// `migrate = path` of `#[entity(..)]`.
     pub migrate: Option<Path>,
-    pub parent: Option<Path>,
+    /// The types of `#[parent(..)]`, the home parent first (empty for a root type).
+    pub parents: Vec<Path>,
     /// `on_delete = ..` of `#[parent(..)]`.
     pub parent_on_delete: Option<OnDelete>,
     /// The `account_scoped` path of `#[account_scoped]`.
@@ -70,7 +71,7 @@ impl Container {
         );
         let mut parent = Once::new(
             cx,
-            "duplicate `#[parent(..)]`: an entity has one parent type (use `#[collection(..)]` for n:n relationships)",
+            "duplicate `#[parent(..)]`: list every parent type in one `#[parent(A, B)]` (and use `#[collection(..)]` for n:n relationships)",
         );
         let mut account_scoped = Once::new(cx, "duplicate `#[account_scoped]`: remove this one");
         let mut collection = Once::new(
@@ -116,9 +117,9 @@ impl Container {
             }
         }
 
-        let (parent, parent_on_delete) = match parent.get() {
-            Some(p) => (Some(p.path), p.on_delete),
-            None => (None, None),
+        let (parents, parent_on_delete) = match parent.get() {
+            Some(p) => (p.paths, p.on_delete),
+            None => (Vec::new(), None),
         };
         let (version, migrate) = match entity.get() {
             Some(e) => (e.version, e.migrate),
@@ -128,7 +129,7 @@ impl Container {
             urn: urn.get(),
             version,
             migrate,
-            parent,
+            parents,
             parent_on_delete,
             account_scoped: account_scoped.get(),
             collection: collection.get(),

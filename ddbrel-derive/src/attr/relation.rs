@@ -1,4 +1,4 @@
-//! `#[parent(P, on_delete = ..)]` and
+//! `#[parent(P, Q, on_delete = ..)]` and
 //! `#[collection(of(A, B), conveys_authorization = .., on_delete = ..)]`.
 
 use syn::punctuated::Punctuated;
@@ -28,9 +28,9 @@ pub struct Collection {
     pub incomplete: bool,
 }
 
-/// `#[parent(P, on_delete = ..)]`.
+/// `#[parent(P, Q, on_delete = ..)]`: the parent types (the home parent first) and the rule.
 pub struct Parent {
-    pub path: Path,
+    pub paths: Vec<Path>,
     pub on_delete: Option<OnDelete>,
 }
 
@@ -68,21 +68,39 @@ pub fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Parent> {
     }
     let mut on_delete = Once::key(cx, "on_delete", "#[parent(..)]");
     let result = attr.parse_args_with(|input: syn::parse::ParseStream| {
-        let path: Path = input.parse().map_err(|e| {
+        let first: Path = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected the parent entity type: `#[parent(ParentType)]`")
         })?;
+        let mut paths = vec![first];
+        let mut rule_seen = false;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
-            let key: Path = input.parse()?;
+            let key: Path = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected another parent type or `on_delete = cascade|restrict`",
+                )
+            })?;
             if !key.is_ident("on_delete") {
-                return Err(syn::Error::new_spanned(
-                    key,
-                    "expected one parent type, then at most `on_delete = cascade|restrict`: an entity has a single parent (use `#[collection(..)]` for n:n)",
-                ));
+                if input.peek(Token![=]) {
+                    return Err(syn::Error::new_spanned(
+                        key,
+                        "expected parent types, then at most `on_delete = cascade|restrict`: `#[parent(A, B, on_delete = restrict)]`",
+                    ));
+                }
+                if rule_seen {
+                    return Err(syn::Error::new_spanned(
+                        key,
+                        "list the parent types before `on_delete`: `#[parent(A, B, on_delete = ..)]`",
+                    ));
+                }
+                paths.push(key);
+                continue;
             }
+            rule_seen = true;
             if !input.peek(Token![=]) {
                 return Err(input.error(ON_DELETE_EXPECTED));
             }
@@ -91,11 +109,11 @@ pub fn parse_parent(cx: &Ctxt, attr: &Attribute) -> Option<Parent> {
                 on_delete.set(&key, rule);
             }
         }
-        Ok(path)
+        Ok(paths)
     });
     match result {
-        Ok(path) => Some(Parent {
-            path,
+        Ok(paths) => Some(Parent {
+            paths,
             on_delete: on_delete.get(),
         }),
         Err(e) => {

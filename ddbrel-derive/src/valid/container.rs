@@ -9,6 +9,7 @@ use syn::{GenericParam, Path};
 
 use crate::ast::Container;
 use crate::ctxt::Ctxt;
+use crate::prop::path_text;
 use crate::valid::suggest::{suggest_domain, suggest_resource_type};
 
 /// DynamoDB's limit on the actions of one transaction.
@@ -130,33 +131,71 @@ fn check_not_self(cx: &Ctxt, path: &Path, cont: &Container, what: &str) -> bool 
     true
 }
 
-/// A child's URN type is its parent's plus one segment, so a type with one segment is a
-/// root and has no parent. (That the parent's type is the right one is checked by the
+/// A child's URN type is its home parent's (the first type in `#[parent(..)]`) plus one
+/// segment, so a type with one segment is a root and has no parent, and the home parent is
+/// never the type itself. (That the home parent's type is the right one is checked by the
 /// generated code, where the parent's URN type is known.)
 pub fn check_parent(cx: &Ctxt, cont: &Container) {
-    let Some(parent) = &cont.attrs.parent else {
+    let Some(parent) = cont.parent() else {
         return;
     };
-    if !check_not_self(cx, parent, cont, "the parent") {
+    if parent.is_ident("Self") || parent.is_ident(cont.ident) {
+        let name = cont.type_name();
+        cx.error_spanned_by(
+            parent,
+            format!(
+                "the first type in `#[parent(..)]` is `{name}`'s home parent, whose URN type `{name}`'s extends by one segment, so it cannot be `{name}` itself: list the type at the top of the nesting first, e.g. `#[parent(Workspace, {name})]`"
+            ),
+        );
         return;
     }
     if let Some(segments) = cont.segments()
         && segments.len() < 2
     {
-        let parent_name = parent.to_token_stream().to_string().replace(' ', "");
+        let parent_name = path_text(parent);
         cx.error_spanned_by(
             parent,
             format!(
-                "`{}` has the one-segment URN type {:?}, so it is a root and cannot have a parent: a child's URN type is its parent's URN type plus one segment; write `#[urn(type = \"<URN type of {parent_name}>.{}\")]` or remove `#[parent(..)]`",
+                "`{}` has the one-segment URN type {:?}, so it is a root and cannot have a parent: a child's URN type is its home parent's URN type plus one segment; write `#[urn(type = \"<URN type of {parent_name}>.{}\")]` or remove `#[parent(..)]`",
                 cont.ident, segments[0], cont.ident
             ),
         );
     }
 }
 
+/// Each parent type is listed once, and no two end in the same name (the name of a type's
+/// variant in the generated `{Type}Parent` enum).
+pub fn check_parent_list(cx: &Ctxt, cont: &Container) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for path in &cont.attrs.parents {
+        let (text, name) = if path.is_ident("Self") {
+            (cont.type_name(), cont.type_name())
+        } else {
+            let name = path
+                .segments
+                .last()
+                .map_or_else(String::new, |segment| segment.ident.to_string());
+            (path_text(path), name)
+        };
+        if let Some((first, _)) = seen.iter().find(|(t, n)| *t == text || *n == name) {
+            let message = if *first == text {
+                format!("`{text}` is listed twice in `#[parent(..)]`: list each parent type once")
+            } else {
+                format!(
+                    "two parent types are named `{name}` (`{first}` and `{text}`): the `{}Parent` enum names its variants after them; import one under another name (`use .. as ..`)",
+                    cont.type_name()
+                )
+            };
+            cx.error_spanned_by(path, message);
+        } else {
+            seen.push((text, name));
+        }
+    }
+}
+
 /// An account-scoped resource takes its account from its parent, so it has one.
 pub fn check_account_scoped(cx: &Ctxt, cont: &Container) {
-    if let (Some(path), None) = (&cont.attrs.account_scoped, &cont.attrs.parent) {
+    if let (Some(path), None) = (&cont.attrs.account_scoped, cont.parent()) {
         cx.error_spanned_by(
             path,
             format!(
@@ -223,22 +262,24 @@ pub fn check_urn_length(cx: &Ctxt, cont: &Container) {
     }
 }
 
-/// An update that changes every unique value fits in one transaction: the resource, a
-/// check of each ancestor, and for each constraint a marker deleted and one put.
+/// An update that changes every unique value fits in one transaction: the resource, and for
+/// each constraint a marker deleted and one put. (Since contract 2 no write checks an
+/// ancestor, so the depth of the tree, unbounded for a type nested in itself, does not count;
+/// a create under a parent is the resource, the parent-child record, the parent's count and
+/// one marker per constraint, which is fewer.)
 pub fn check_transaction_size(cx: &Ctxt, cont: &Container) {
-    let Some(resource_type) = cont.resource_type() else {
+    if cont.resource_type().is_none() {
         return;
-    };
-    let ancestors = resource_type.split('.').count().saturating_sub(1);
+    }
     let k = cont.constraints.len();
-    let actions = 1 + ancestors + 2 * k;
+    let actions = 1 + 2 * k;
     if actions > MAX_TRANSACTION_ACTIONS {
         cx.error_spanned_by(
             cont.ident,
             format!(
                 "`{}` has {k} unique constraints: an update changing all of them needs {actions} actions, over DynamoDB's {MAX_TRANSACTION_ACTIONS} per transaction; declare at most {} constraints",
                 cont.ident,
-                (MAX_TRANSACTION_ACTIONS - 1).saturating_sub(ancestors) / 2
+                (MAX_TRANSACTION_ACTIONS - 1) / 2
             ),
         );
     }

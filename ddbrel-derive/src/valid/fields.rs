@@ -208,7 +208,7 @@ fn check_constraint_scope(cx: &Ctxt, cont: &Container, constraint: &Constraint) 
                 ),
             );
         }
-        (Scope::Parent, Some(token)) if cont.attrs.parent.is_none() => {
+        (Scope::Parent, Some(token)) if cont.attrs.parents.is_empty() => {
             cx.error_spanned_by(
                 token,
                 format!(

@@ -20,6 +20,7 @@ pub fn check(cx: &Ctxt, cont: &Container) {
     container::check_urn(cx, cont);
     container::check_version(cx, cont);
     container::check_parent(cx, cont);
+    container::check_parent_list(cx, cont);
     container::check_account_scoped(cx, cont);
     fields::check_serde_container(cx, cont);
     fields::check_fields(cx, cont);

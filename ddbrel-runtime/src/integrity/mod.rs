@@ -25,8 +25,9 @@
 //!   `_conveyingCollections` exactly those whose record conveys authorization (I6);
 //!   `_childCount` and `_memberCount` (absent = 0) are at least the number of `child#` and
 //!   `member#` records in its partition, and equal to it outside fenced subtrees. Resources of
-//!   one `_resourceType` agree on having a parent, on their parent's type and on having
-//!   `_accountUrn` (a type declares these once). A resource carrying `_deleting` with no fenced
+//!   one `_resourceType` agree on having a parent and on having `_accountUrn` (a type declares
+//!   these once; which types its parents are is checked against the registry, since a type may
+//!   declare several). A resource carrying `_deleting` with no fenced
 //!   ancestor is reported as an unfinished cascade; fences beneath it are that cascade's
 //!   internal nodes (contract 2) and are not reported again.
 //! - **ParentChildRelationship** and **CollectionMembershipRelationship**: keys, `GSI1PK`,
@@ -39,8 +40,8 @@
 //!   exists and lists the key in `_uniqueKeys` (I4). No GSI keys (I7), no `_accountUrn` (I5).
 //! - **EntitySchema** (the type registry): decodes, and sits at `PK = schema`, `SK =
 //!   type#{domain}#{resourceType}` of the type it describes; no GSI keys (I7), no
-//!   `_accountUrn` (I5). The resources of a registered type have a parent exactly of the
-//!   registered parent type or none for a root (I2), `_accountUrn` exactly when it is
+//!   `_accountUrn` (I5). The resources of a registered type have a parent of one of the
+//!   registered parent types or none for a root (I2), `_accountUrn` exactly when it is
 //!   registered account-scoped (I5), and a `_schemaVersion` no newer than registered (I10).
 //!
 //! # The fence exemption

@@ -23,6 +23,7 @@ const TYPE_SCHEMA_ATTRS: &[&str] = &[
     "domain",
     "schemaVersion",
     "parent",
+    "parents",
     "accountScoped",
     "unique",
     "collection",
@@ -75,8 +76,17 @@ impl Checker {
             };
             let type_key = format!("type {rt}");
             let parent_type = r.parent.as_ref().map(|p| p.resource_type());
-            if parent_type != d.parent.as_deref() && reported.insert((rt, "I2")) {
-                let declared = d.parent.as_deref().unwrap_or("none (a root type)");
+            let declared = d.parent_types();
+            let fits = match parent_type {
+                Some(p) => declared.contains(&p),
+                None => declared.is_empty(),
+            };
+            if !fits && reported.insert((rt, "I2")) {
+                let declared = if declared.is_empty() {
+                    "none (a root type)".to_string()
+                } else {
+                    declared.join(" or ")
+                };
                 let found = parent_type.unwrap_or("none");
                 self.push(
                     FindingKind::ParentRelationship,

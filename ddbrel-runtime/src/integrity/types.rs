@@ -1,14 +1,16 @@
-//! One type, one declaration. A resource type declares once whether it has a parent, of which
-//! type (**I2**: "resources of root types have none of these", "the parent is of the declared
-//! parent type"), and whether it is account-scoped (**I5**). The integrity check knows no Rust
-//! types, so it asks that all resources of one `_resourceType` agree; a disagreement is
-//! reported once, on the key `type {resourceType}`.
+//! One type, one declaration. A resource type declares once whether it has a parent (**I2**:
+//! "resources of root types have none of these") and whether it is account-scoped (**I5**).
+//! The integrity check knows no Rust types, so it asks that all resources of one
+//! `_resourceType` agree; a disagreement is reported once, on the key `type {resourceType}`.
+//! Which types their parents are is not a rule here, since a type may declare several
+//! (`#[parent(Workspace, Folder)]`): it is checked against the type registry, which records
+//! them (`registry.rs`).
 
 use std::collections::BTreeMap;
 
 use super::FindingKind;
 use super::read::Checker;
-use super::records::{Table, list};
+use super::records::Table;
 
 impl Checker {
     /// I2 and I5 across all resources of each type.
@@ -17,7 +19,6 @@ impl Checker {
         struct Seen<'a> {
             with_parent: Vec<&'a str>,
             without_parent: Vec<&'a str>,
-            parent_types: BTreeMap<&'a str, &'a str>,
             with_account: Vec<&'a str>,
             without_account: Vec<&'a str>,
         }
@@ -25,10 +26,7 @@ impl Checker {
         for r in t.resources.values() {
             let seen = types.entry(r.urn.resource_type()).or_default();
             match &r.parent {
-                Some(p) => {
-                    seen.with_parent.push(&r.key);
-                    seen.parent_types.entry(p.resource_type()).or_insert(&r.key);
-                }
+                Some(_) => seen.with_parent.push(&r.key),
                 None => seen.without_parent.push(&r.key),
             }
             if r.account.is_some() {
@@ -45,17 +43,6 @@ impl Checker {
                     "I2",
                     &key,
                     format!("some resources have a parent ({a}), others none ({b})"),
-                );
-            }
-            if seen.parent_types.len() > 1 {
-                self.push(
-                    FindingKind::ParentRelationship,
-                    "I2",
-                    &key,
-                    format!(
-                        "parents of several types: {}",
-                        list(seen.parent_types.iter().map(|(t, k)| format!("{t} ({k})")))
-                    ),
                 );
             }
             if let (Some(a), Some(b)) = (seen.with_account.first(), seen.without_account.first()) {

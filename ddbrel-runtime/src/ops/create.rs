@@ -4,8 +4,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Item;
-use crate::entity::{ChildOf, Entity, Root};
+use crate::entity::{Entity, Root};
 use crate::error::{Error, Result};
+use crate::parent::ChildOf;
 use crate::records::attrs;
 use crate::records::marker::marker_item;
 use crate::records::marker::{Marker, markers_for};

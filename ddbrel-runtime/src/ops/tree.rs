@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::Item;
-use crate::entity::Child;
+use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::parent::{Child, ParentOf, ParentUrn};
 use crate::records::attrs;
 use crate::records::attrs::s;
 use crate::records::membership::parse_urn_attr;
@@ -22,15 +23,22 @@ use crate::wire::store::Store;
 use crate::wire::telemetry::{op_span, traced};
 
 impl Store {
-    /// The URN of a resource's parent: one GetItem.
-    pub async fn parent_of<E: Child>(&self, urn: &Urn<E>) -> Result<Urn<E::Parent>> {
+    /// The URN of a resource's parent: one GetItem. For a type with one parent type it is a
+    /// `Urn` of that type; for a type with several (`#[parent(Workspace, Folder)]`) it is the
+    /// generated `{Type}Parent` enum, one variant per parent type. A parent of a type not
+    /// declared (an item written by other code) is [`Error::InvalidItem`].
+    pub async fn parent_of<E: Child>(&self, urn: &Urn<E>) -> Result<E::ParentUrn>
+    where
+        E::ParentUrn: ParentUrn,
+    {
         let span = op_span!(self, "parent_of", ddbrel.urn = %urn);
         traced(span, async {
             let parent = self
                 .parent_of_any(urn.as_any())
                 .await?
                 .ok_or_else(|| Error::invalid_item(urn.as_str(), "missing _parentUrn"))?;
-            parent.typed().map_err(Error::from)
+            E::ParentUrn::from_any(parent)
+                .map_err(|e| Error::invalid_item(urn.as_str(), format!("_parentUrn: {e}")))
         })
         .await
     }
@@ -104,16 +112,18 @@ impl Store {
     }
 
     /// The children of a parent, of one child type: one strongly consistent Query per page.
-    pub async fn children<C: Child>(
+    /// `parent` is a `Urn` of any type in `C`'s `#[parent(..)]` (or `C`'s parent enum).
+    pub async fn children<C: Entity>(
         &self,
-        parent: &Urn<C::Parent>,
+        parent: &impl ParentOf<C>,
         page: PageRequest,
     ) -> Result<Page<Urn<C>>> {
+        let parent = parent.parent_urn();
         let span = op_span!(self, "children", ddbrel.parent = %parent);
         traced(span, async {
             let prefix = Urn::<C>::prefix();
             let urns = self
-                .children_any(parent.as_any(), Some(&prefix), Order::OldestFirst, page)
+                .children_any(parent, Some(&prefix), Order::OldestFirst, page)
                 .await?;
             let mut items = Vec::with_capacity(urns.items.len());
             for u in urns.items {
@@ -129,12 +139,12 @@ impl Store {
 
     /// The children of one type with their data: the Query and one BatchGetItem (strongly
     /// consistent) per page, so 2 requests for a page of up to 100.
-    pub async fn children_with_data<C: Child>(
+    pub async fn children_with_data<C: Entity>(
         &self,
-        parent: &Urn<C::Parent>,
+        parent: &impl ParentOf<C>,
         page: PageRequest,
     ) -> Result<Page<Stored<C>>> {
-        let span = op_span!(self, "children_with_data", ddbrel.parent = %parent);
+        let span = op_span!(self, "children_with_data", ddbrel.parent = %parent.parent_urn());
         traced(span, async {
             let urns = self.children::<C>(parent, page).await?;
             // A child missing here is being removed by a cascade; it is skipped.
@@ -156,13 +166,13 @@ impl Store {
     /// on each child as read: the same 2 requests a page, whatever the filter keeps (a filter
     /// narrows, it does not read less). A page may hold fewer than its limit, even none, and
     /// still have a cursor.
-    pub async fn children_with_data_where<C: Child>(
+    pub async fn children_with_data_where<C: Entity>(
         &self,
-        parent: &Urn<C::Parent>,
+        parent: &impl ParentOf<C>,
         filter: &Filter<C>,
         page: PageRequest,
     ) -> Result<Page<Stored<C>>> {
-        let span = op_span!(self, "children_with_data_where", ddbrel.parent = %parent, ddbrel.filter = ?filter);
+        let span = op_span!(self, "children_with_data_where", ddbrel.parent = %parent.parent_urn(), ddbrel.filter = ?filter);
         traced(span, async {
             filter.expression()?;
             let urns = self.children::<C>(parent, page).await?;

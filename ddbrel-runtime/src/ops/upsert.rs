@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-use crate::entity::{ChildOf, Entity, Root};
+use crate::entity::{Entity, Root};
 use crate::error::{Error, Result};
+use crate::parent::ChildOf;
 use crate::records::marker::markers_for;
 use crate::records::resource::Stored;
 use crate::urn::{AnyUrn, Urn};

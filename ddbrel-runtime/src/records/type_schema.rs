@@ -29,9 +29,14 @@ pub struct TypeSchema {
     pub domain: String,
     /// The schema version the type's code writes.
     pub schema_version: u32,
-    /// The parent's resource type, for child types.
+    /// The home parent's resource type, for child types (the first type in `#[parent(..)]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Every parent type's resource type, the home parent first, for a type with more than
+    /// one parent type; empty (and not stored) otherwise, so the records of types with one
+    /// parent type are as before. Read it through [`TypeSchema::parent_types`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
     /// Whether the type is account-scoped.
     pub account_scoped: bool,
     /// The unique constraints, in declaration order.
@@ -78,6 +83,11 @@ impl From<&EntityDescriptor> for TypeSchema {
             domain: d.domain.into(),
             schema_version: d.schema_version,
             parent: d.parent.map(Into::into),
+            parents: if d.parents.len() > 1 {
+                strings(d.parents)
+            } else {
+                Vec::new()
+            },
             account_scoped: d.account_scoped,
             unique: d
                 .unique
@@ -102,6 +112,16 @@ impl TypeSchema {
     /// `SK` of this type's record: `type#{domain}#{resourceType}`.
     pub fn sort_key(&self) -> String {
         keys::type_schema_sk(&self.domain, &self.resource_type)
+    }
+
+    /// The resource types a resource of this type may have as parent: `parents` when given,
+    /// else the one `parent` (none for a root type).
+    pub fn parent_types(&self) -> Vec<&str> {
+        if self.parents.is_empty() {
+            self.parent.iter().map(String::as_str).collect()
+        } else {
+            self.parents.iter().map(String::as_str).collect()
+        }
     }
 
     /// The constraint named `name`.
@@ -171,6 +191,7 @@ mod tests {
         domain: "lib",
         schema_version: 2,
         parent: Some("Library.Shelf"),
+        parents: &["Library.Shelf"],
         on_delete: OnDelete::Cascade,
         account_scoped: false,
         unique: &[UniqueConstraint {

@@ -6,8 +6,9 @@
 mod blame;
 mod plan;
 
-use crate::entity::{ChildOf, Collection, Entity, MemberOf, Root};
+use crate::entity::{Collection, Entity, MemberOf, Root};
 use crate::error::{Error, Result};
+use crate::parent::ChildOf;
 use crate::records::marker::{marker_item, markers_for};
 use crate::records::membership::{Membership, collection_rule, membership_item};
 use crate::records::parent_child::parent_child_item;
