@@ -3,17 +3,19 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
+use ddbrel_runtime::Item;
 use ddbrel_runtime::codec::{from_dynamodb_json, to_dynamodb_json};
 
 use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::progress::bar;
 
-/// Writes every record of the table to `file`, one DynamoDB JSON object per line.
-pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
-    let f = std::fs::File::create(file)
-        .map_err(|e| Failure::new(format!("cannot create {}: {e}", file.display())))?;
-    let mut out = BufWriter::new(f);
+/// Reads every record of the table with a strongly consistent Scan, handing each page to
+/// `each`, with a progress bar; returns how many records were read.
+async fn scan_pages(
+    ctx: &Ctx,
+    mut each: impl FnMut(Vec<Item>) -> Result<(), Failure>,
+) -> Result<u64, Failure> {
     let pb = bar(0, "exporting");
     let mut start = None;
     let mut n = 0u64;
@@ -33,11 +35,9 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
                     aws_sdk_dynamodb::error::DisplayErrorContext(&e)
                 ))
             })?;
-        for item in page.items.unwrap_or_default() {
-            writeln!(out, "{}", to_dynamodb_json(&item))
-                .map_err(|e| Failure::new(format!("cannot write {}: {e}", file.display())))?;
-            n += 1;
-        }
+        let items = page.items.unwrap_or_default();
+        n += items.len() as u64;
+        each(items)?;
         pb.set_length(n);
         pb.set_position(n);
         match page.last_evaluated_key {
@@ -45,9 +45,25 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
             _ => break,
         }
     }
-    out.flush()
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", file.display())))?;
     pb.finish_and_clear();
+    Ok(n)
+}
+
+/// Writes every record of the table to `file`, one DynamoDB JSON object per line.
+pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
+    let f = std::fs::File::create(file)
+        .map_err(|e| Failure::new(format!("cannot create {}: {e}", file.display())))?;
+    let mut out = BufWriter::new(f);
+    let write_failed =
+        |e: std::io::Error| Failure::new(format!("cannot write {}: {e}", file.display()));
+    let n = scan_pages(ctx, |items| {
+        for item in &items {
+            writeln!(out, "{}", to_dynamodb_json(item)).map_err(write_failed)?;
+        }
+        Ok(())
+    })
+    .await?;
+    out.flush().map_err(write_failed)?;
     say!("exported {n} records to {}", file.display());
     Ok(())
 }
@@ -55,34 +71,12 @@ pub async fn export(ctx: &Ctx, file: &Path) -> Result<(), Failure> {
 /// Writes every record of the table under `dir` in the layout of a DynamoDB table export
 /// (manifests and gzip data files of DynamoDB JSON), read with a strongly consistent Scan.
 pub async fn export_dynamodb(ctx: &Ctx, dir: &Path) -> Result<(), Failure> {
-    let pb = bar(0, "exporting");
     let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = ctx
-            .store
-            .client()
-            .scan()
-            .table_name(ctx.store.table())
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| {
-                Failure::new(format!(
-                    "Scan failed: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                ))
-            })?;
-        items.extend(page.items.unwrap_or_default());
-        pb.set_length(items.len() as u64);
-        pb.set_position(items.len() as u64);
-        match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
-    pb.finish_and_clear();
+    scan_pages(ctx, |page| {
+        items.extend(page);
+        Ok(())
+    })
+    .await?;
     let written = ddbrel_runtime::integrity::write_export(dir, ctx.store.table(), &items)?;
     say!(
         "exported {} records in {} data files to {}",

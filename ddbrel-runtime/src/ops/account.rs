@@ -25,18 +25,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Stored<E>>> {
         let span = op_span!(self, "by_account", ddbrel.account = %account, ddbrel.resource_type = E::RESOURCE_TYPE);
-        traced(span, async {
-            let prefix = Urn::<E>::prefix();
-            let (items, cursor) = self
-                .account_query(account.as_any(), Some(&prefix), order, &page, None)
-                .await?;
-            let items = items
-                .into_iter()
-                .map(Stored::<E>::from_item)
-                .collect::<Result<_>>()?;
-            Ok(Page { items, cursor })
-        })
-        .await
+        traced(span, self.typed_account_page(account, order, page, None)).await
     }
 
     /// [`Store::by_account`] keeping only the resources that satisfy `filter`: a
@@ -72,15 +61,8 @@ impl Store {
         let span = op_span!(self, "by_account_where", ddbrel.account = %account, ddbrel.resource_type = E::RESOURCE_TYPE, ddbrel.filter = ?filter);
         traced(span, async {
             let expr = filter.expression()?;
-            let prefix = Urn::<E>::prefix();
-            let (items, cursor) = self
-                .account_query(account.as_any(), Some(&prefix), order, &page, Some(&expr))
-                .await?;
-            let items = items
-                .into_iter()
-                .map(Stored::<E>::from_item)
-                .collect::<Result<_>>()?;
-            Ok(Page { items, cursor })
+            self.typed_account_page(account, order, page, Some(&expr))
+                .await
         })
         .await
     }
@@ -103,6 +85,25 @@ impl Store {
             Ok(Page { items, cursor })
         })
         .await
+    }
+
+    /// A page of `E` in `account`, decoded; `filter` on the Query when given.
+    async fn typed_account_page<E: AccountScoped>(
+        &self,
+        account: &Urn<E::Account>,
+        order: Order,
+        page: PageRequest,
+        filter: Option<&Expr>,
+    ) -> Result<Page<Stored<E>>> {
+        let prefix = Urn::<E>::prefix();
+        let (items, cursor) = self
+            .account_query(account.as_any(), Some(&prefix), order, &page, filter)
+            .await?;
+        let items = items
+            .into_iter()
+            .map(Stored::<E>::from_item)
+            .collect::<Result<_>>()?;
+        Ok(Page { items, cursor })
     }
 
     async fn account_query(

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entity::{Collection, MemberOf};
+use crate::entity::{Collection, Entity, MemberOf};
 use crate::error::{Error, Result};
 use crate::records::membership::{Membership, collection_rule, membership_item, membership_of};
 use crate::records::resource::Stored;
@@ -243,15 +243,7 @@ impl Store {
     ) -> Result<Page<Stored<M>>> {
         let span = op_span!(self, "members_with_data", ddbrel.collection = %collection);
         traced(span, async {
-            let prefix = keys::member_sk(&Urn::<M>::prefix());
-            let fp = format!("members|{collection}|{prefix}");
-            let (items, cursor) = self
-                .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, &page)
-                .await?;
-            let urns = items
-                .iter()
-                .map(|i| Ok(membership_of(i)?.member.typed::<M>()?))
-                .collect::<Result<Vec<_>>>()?;
+            let (urns, cursor) = self.member_urns::<M>(collection.as_any(), &page).await?;
             // A member gone between the two reads is skipped.
             let items = self.get_many(&urns).await?.into_iter().flatten().collect();
             Ok(Page { items, cursor })
@@ -271,21 +263,31 @@ impl Store {
         let span = op_span!(self, "members_with_data_where", ddbrel.collection = %collection, ddbrel.filter = ?filter);
         traced(span, async {
             filter.expression()?;
-            let prefix = keys::member_sk(&Urn::<M>::prefix());
-            let fp = format!("members|{collection}|{prefix}");
-            let (items, cursor) = self
-                .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, &page)
-                .await?;
-            let urns = items
-                .iter()
-                .map(|i| Ok(membership_of(i)?.member))
-                .collect::<Result<Vec<_>>>()?;
+            let (urns, cursor) = self.member_urns::<M>(collection.as_any(), &page).await?;
             let items = self
-                .resources_where(urns.iter().map(AnyUrn::as_str), filter)
+                .resources_where(urns.iter().map(Urn::as_str), filter)
                 .await?;
             Ok(Page { items, cursor })
         })
         .await
+    }
+
+    /// A page of the members of type `M` of `collection`: one strongly consistent Query.
+    async fn member_urns<M: Entity>(
+        &self,
+        collection: &AnyUrn,
+        page: &PageRequest,
+    ) -> Result<(Vec<Urn<M>>, Option<String>)> {
+        let prefix = keys::member_sk(&Urn::<M>::prefix());
+        let fp = format!("members|{collection}|{prefix}");
+        let (items, cursor) = self
+            .query_prefix(collection.as_str(), &prefix, &fp, Order::OldestFirst, page)
+            .await?;
+        let urns = items
+            .iter()
+            .map(|i| Ok(membership_of(i)?.member.typed::<M>()?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((urns, cursor))
     }
 
     /// The collections holding a resource, through the InvertedIndex: one Query per page,
