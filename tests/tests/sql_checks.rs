@@ -1,0 +1,387 @@
+//! The invariants of SCHEMA.md section 9 as SQL (`specs/checks/`, #16 item 3), run on the
+//! embedded SQLite engine against an export of each table the integrity tests build: for a
+//! clean table and for every kind of corruption `integrity.rs` plants (and a few more), the
+//! SQL findings restricted to the section 9 invariants equal the in-process checker's, compared
+//! as sorted `(kind, invariant, key)` lists, and are not empty where something was planted.
+
+use aws_sdk_dynamodb::types::AttributeValue as AV;
+use ddbrel_runtime::integrity::{self, Finding, sql};
+use ddbrel_runtime::{DeleteOptions, Item};
+use ddbrel_tests::TestEnv;
+use ddbrel_tests::faults::FaultMode;
+use ddbrel_tests::records::{child_sk, l, marker, n};
+use ddbrel_tests::sample::{self, Tree, build_tree};
+
+const GHOST: &str = "urn:pp:System.Account::0195555f-0000-7000-8000-00000000dead";
+const SLUG: &str = "System.Account.slug";
+
+/// The rules of SCHEMA.md section 9 (I9 is named `counts`) and the fence of section 7.
+const SECTION_9: [&str; 13] = [
+    "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I10", "I11", "counts", "fence", "I9",
+];
+
+fn section_9(findings: &[Finding]) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = findings
+        .iter()
+        .filter(|f| SECTION_9.contains(&f.invariant))
+        .map(|f| (f.kind.to_string(), f.invariant.to_string(), f.key.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn render(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("\n  {} {f}", f.kind))
+        .collect()
+}
+
+/// Exports the table, checks the export in SQL and the items in process; asserts the section 9
+/// findings agree (in SQL from the export and from the items alike) and returns them.
+async fn same_findings(env: &TestEnv, what: &str) -> Vec<(String, String, String)> {
+    let items = env.scan_all().await;
+    let in_process = integrity::check_items(&items);
+    let dir = tempfile::tempdir().unwrap();
+    integrity::write_export(dir.path(), env.store.table(), &items).unwrap();
+    let from_export = sql::audit_export_sql(dir.path()).unwrap();
+    assert_eq!(from_export.records, items.len(), "{what}");
+    let from_items = sql::check_items_sql(&items).unwrap();
+    assert_eq!(
+        section_9(&from_export.findings),
+        section_9(&from_items),
+        "{what}"
+    );
+    assert_eq!(
+        section_9(&from_export.findings),
+        section_9(&in_process),
+        "{what}: SQL:{}\nin process:{}",
+        render(&from_export.findings),
+        render(&in_process)
+    );
+    section_9(&in_process)
+}
+
+#[track_caller]
+fn assert_has(found: &[(String, String, String)], kind: &str, invariant: &str, key: &str) {
+    assert!(
+        found
+            .iter()
+            .any(|(k, i, x)| k == kind && i == invariant && x == key),
+        "expected {kind} [{invariant}] on {key}, got {found:?}"
+    );
+}
+
+async fn delete(env: &TestEnv, pk: &str, sk: &str) {
+    env.raw
+        .delete_item()
+        .table_name(env.store.table())
+        .key("PK", AV::S(pk.into()))
+        .key("SK", AV::S(sk.into()))
+        .send()
+        .await
+        .expect("delete_item");
+}
+
+async fn edit(env: &TestEnv, pk: &str, sk: &str, f: impl FnOnce(&mut Item)) {
+    let mut i = env
+        .raw_item(pk, sk)
+        .await
+        .unwrap_or_else(|| panic!("no item {pk} / {sk}"));
+    f(&mut i);
+    env.put_raw(i).await;
+}
+
+/// The sample tree of `integrity.rs`: 2 collections of 3 jobs, 2 labels, 2 users in a team.
+async fn tree(env: &TestEnv) -> Tree {
+    let t = build_tree(&env.store, 2, 3, 2, 2).await.expect("build");
+    assert!(same_findings(env, "the clean tree").await.is_empty());
+    t
+}
+
+fn urn<E>(s: &ddbrel_runtime::Stored<E>) -> String {
+    s.urn.as_str().to_string()
+}
+
+#[tokio::test]
+async fn a_clean_table_has_no_findings_in_sql() {
+    let env = TestEnv::new().await;
+    assert!(same_findings(&env, "empty").await.is_empty());
+    tree(&env).await;
+    // Registered types are held to their declaration in SQL as well.
+    let all = entities::all();
+    env.store.register_types(&all).await.unwrap();
+    assert!(same_findings(&env, "registered").await.is_empty());
+}
+
+#[tokio::test]
+async fn deleted_ends_leave_orphaned_relationships() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let (job, label) = (urn(&t.jobs[0]), urn(&t.labels[0]));
+    delete(&env, &job, &job).await;
+    let found = same_findings(&env, "a deleted member").await;
+    assert_has(
+        &found,
+        "orphaned-relationship",
+        "I1",
+        &format!("{} / child#{job}", urn(&t.collections[0])),
+    );
+    assert_has(
+        &found,
+        "orphaned-relationship",
+        "I1",
+        &format!("{label} / member#{job}"),
+    );
+    delete(&env, &label, &label).await;
+    let found = same_findings(&env, "a deleted collection").await;
+    assert_has(
+        &found,
+        "orphaned-relationship",
+        "I1",
+        &format!("{label} / member#{}", urn(&t.jobs[3])),
+    );
+}
+
+#[tokio::test]
+async fn markers_dangling_missing_misowned_and_contested() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let ghost_key = "unique#System.Account#slug#global#ghost";
+    env.put_raw(marker(ghost_key, GHOST, SLUG)).await;
+    let unheld = "unique#System.Account#slug#global#unheld";
+    env.put_raw(marker(unheld, &urn(&t.account), SLUG)).await;
+    let slug_key = t.account.meta.unique_keys[0].clone();
+    let email_key = t.users[0].meta.unique_keys[0].clone();
+    delete(&env, &slug_key, &slug_key).await;
+    edit(&env, &email_key, &email_key, |m| {
+        m.insert("_ownerUrn".into(), AV::S(GHOST.into()));
+    })
+    .await;
+    let found = same_findings(&env, "markers").await;
+    assert_has(&found, "dangling-marker", "I4", ghost_key);
+    assert_has(&found, "dangling-marker", "I4", unheld);
+    assert_has(&found, "missing-marker", "I4", &urn(&t.account));
+    assert_has(&found, "missing-marker", "I4", &urn(&t.users[0]));
+
+    // A value claimed twice; a marker of the wrong type and scope; a bad _constraint.
+    let other = env.store.create(sample::account("other")).await.unwrap();
+    let o = urn(&other);
+    let email2 = t.users[1].meta.unique_keys[0].clone();
+    let mut keys = other.meta.unique_keys.clone();
+    keys.push(email2.clone());
+    edit(&env, &o, &o, |i| {
+        i.insert("_uniqueKeys".into(), AV::Ss(keys));
+    })
+    .await;
+    let odd = "unique#System.Account.User#email#urn:pp:System.Account::0195555f-0000-7000-8000-000000000001#x";
+    env.put_raw(marker(odd, &o, "System.Account.User.mail"))
+        .await;
+    let found = same_findings(&env, "contested").await;
+    assert_has(&found, "contested-marker", "I4", &o);
+    assert_has(&found, "schema", "I4", odd);
+}
+
+#[tokio::test]
+async fn membership_sets_and_counts() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let (job, label1) = (urn(&t.jobs[0]), urn(&t.labels[1]));
+    let user = urn(&t.users[1]);
+    edit(&env, &job, &job, |i| {
+        i.insert("_memberOf".into(), AV::Ss(vec![label1.clone()]));
+        i.insert("_conveyingCollections".into(), AV::Ss(vec![label1.clone()]));
+    })
+    .await;
+    edit(&env, &user, &user, |i| {
+        i.remove("_conveyingCollections");
+    })
+    .await;
+    let u0 = urn(&t.users[0]);
+    edit(&env, &u0, &u0, |i| {
+        i.remove("_memberOf");
+    })
+    .await;
+    let (account, label, col) = (urn(&t.account), urn(&t.labels[1]), urn(&t.collections[1]));
+    edit(&env, &account, &account, |i| {
+        i.insert("_childCount".into(), n(99));
+    })
+    .await;
+    edit(&env, &label, &label, |i| {
+        i.remove("_memberCount");
+    })
+    .await;
+    edit(&env, &col, &col, |i| {
+        i.insert("_memberCount".into(), n(-2));
+    })
+    .await;
+    let found = same_findings(&env, "sets and counts").await;
+    assert_has(&found, "membership-mismatch", "I6", &job);
+    assert_has(&found, "membership-mismatch", "I6", &user);
+    assert_has(&found, "membership-mismatch", "I6", &u0);
+    assert_has(&found, "count-mismatch", "counts", &account);
+    assert_has(&found, "count-mismatch", "counts", &label);
+    assert_has(&found, "count-mismatch", "counts", &col);
+}
+
+#[tokio::test]
+async fn orphans_and_unrepairable_kinds() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let col = urn(&t.collections[0]);
+    let (job3, job4, job5) = (urn(&t.jobs[3]), urn(&t.jobs[4]), urn(&t.jobs[5]));
+    let col1 = urn(&t.collections[1]);
+    delete(&env, &col, &col).await;
+    edit(&env, &job3, &job3, |i| {
+        i.insert("_accountUrn".into(), AV::S(col1.clone()));
+    })
+    .await;
+    edit(&env, &job4, &job4, |i| {
+        i.insert("_version".into(), n(0));
+        i.insert("_createdAt".into(), AV::S("yesterday".into()));
+        i.insert("_writeToken".into(), AV::N("7".into()));
+    })
+    .await;
+    delete(&env, &col1, &child_sk(&job5)).await;
+    let found = same_findings(&env, "orphans and unrepairable").await;
+    let job0 = urn(&t.jobs[0]);
+    assert_has(&found, "parent-relationship", "I2", &job0);
+    assert_has(
+        &found,
+        "orphaned-relationship",
+        "I1",
+        &format!("{col} / child#{job0}"),
+    );
+    assert_has(&found, "account-mismatch", "I5", &job3);
+    assert_has(&found, "schema", "I8", &job4);
+    assert_has(&found, "parent-relationship", "I2", &job5);
+    assert_has(&found, "count-mismatch", "counts", &col1);
+}
+
+#[tokio::test]
+async fn layouts_ancestors_listings_and_accounts() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let account = urn(&t.account);
+    let (job, user, label) = (urn(&t.jobs[1]), urn(&t.users[0]), urn(&t.labels[0]));
+    // The root's listing gone; a job's ancestors wrong; a user's updated before created; a
+    // label with a listing key, and _accountUrn on a relationship record and a marker.
+    edit(&env, &account, &account, |i| {
+        i.remove("GSI1PK");
+        i.remove("GSI1SK");
+    })
+    .await;
+    edit(&env, &job, &job, |i| {
+        i.insert("_ancestors".into(), l([account.clone(), account.clone()]));
+    })
+    .await;
+    edit(&env, &user, &user, |i| {
+        i.insert(
+            "_updatedAt".into(),
+            AV::S("2000-01-01T00:00:00.000Z".into()),
+        );
+        i.insert("_resourceType".into(), AV::S("System.Account.Team".into()));
+    })
+    .await;
+    edit(&env, &label, &label, |i| {
+        i.insert("GSI1PK".into(), AV::S(account.clone()));
+        i.insert("GSI1SK".into(), AV::S(account.clone()));
+    })
+    .await;
+    let col = urn(&t.collections[0]);
+    let job0 = urn(&t.jobs[0]);
+    edit(&env, &col, &child_sk(&job0), |i| {
+        i.insert("_accountUrn".into(), AV::S(account.clone()));
+    })
+    .await;
+    let slug_key = t.account.meta.unique_keys[0].clone();
+    edit(&env, &slug_key, &slug_key, |i| {
+        i.insert("_accountUrn".into(), AV::S(account.clone()));
+    })
+    .await;
+    let found = same_findings(&env, "layouts").await;
+    assert_has(&found, "schema", "I11", &account);
+    assert_has(&found, "ancestors", "I3", &job);
+    assert_has(&found, "schema", "I8", &user);
+    assert_has(&found, "schema", "I7", &label);
+    assert_has(
+        &found,
+        "account-mismatch",
+        "I5",
+        &format!("{col} / child#{job0}"),
+    );
+    assert_has(&found, "account-mismatch", "I5", &slug_key);
+}
+
+/// A cascade cut short after its fence (every cut point `integrity.rs` uses): the fenced
+/// subtree is exempt from I1, I2, I4, I6 and the counts above the records, the fence is
+/// reported once, and a count above the fence is still reported.
+#[tokio::test]
+async fn an_interrupted_cascade_is_exempt_as_in_process() {
+    for k in 2..=6 {
+        let env = TestEnv::new().await;
+        let t = tree(&env).await;
+        let account = urn(&t.account);
+        let col = t.collections[0].urn.as_any().clone();
+        env.faults.arm(k, FaultMode::BeforeSend);
+        let first = env
+            .store
+            .delete_with(
+                &col,
+                DeleteOptions {
+                    force_sweep: true,
+                    ..Default::default()
+                },
+            )
+            .await;
+        env.faults.disarm();
+        assert!(first.is_err(), "k={k}: the fault struck");
+        let found = same_findings(&env, &format!("k={k}")).await;
+        assert_has(&found, "unfinished-cascade", "fence", col.as_str());
+        edit(&env, &account, &account, |i| {
+            i.insert("_childCount".into(), n(42));
+        })
+        .await;
+        let found = same_findings(&env, &format!("k={k}, count above")).await;
+        assert_has(&found, "count-mismatch", "counts", &account);
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_cascade_of_the_root_is_exempt_as_in_process() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    for k in [3, 5, 8] {
+        env.faults.arm(k, FaultMode::BeforeSend);
+        let _ = env
+            .store
+            .delete_with(
+                t.account.urn.as_any(),
+                DeleteOptions {
+                    force_sweep: true,
+                    ..Default::default()
+                },
+            )
+            .await;
+        env.faults.disarm();
+        let found = same_findings(&env, &format!("root, k={k}")).await;
+        if env
+            .raw_item(&urn(&t.account), &urn(&t.account))
+            .await
+            .is_some()
+        {
+            assert_has(&found, "unfinished-cascade", "fence", &urn(&t.account));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_printed_script_names_every_check_for_every_engine() {
+    for engine in sql::SqlEngine::ALL {
+        let s = sql::script(engine);
+        for (name, text) in sql::CHECKS {
+            assert!(s.contains(name), "{engine:?}: {name}");
+            assert!(s.contains(text.trim_end()), "{engine:?}: {name}");
+        }
+    }
+}
