@@ -40,13 +40,17 @@ fn render(findings: &[Finding]) -> String {
 /// Exports the table, checks the export in SQL and the items in process; asserts the section 9
 /// findings agree (in SQL from the export and from the items alike) and returns them.
 async fn same_findings(env: &TestEnv, what: &str) -> Vec<(String, String, String)> {
-    let items = env.scan_all().await;
-    let in_process = integrity::check_items(&items);
+    same_findings_of(&env.scan_all().await, env.store.table(), what)
+}
+
+/// [`same_findings`] on items held in memory (for corruption the engine refuses to store).
+fn same_findings_of(items: &[Item], table: &str, what: &str) -> Vec<(String, String, String)> {
+    let in_process = integrity::check_items(items);
     let dir = tempfile::tempdir().unwrap();
-    integrity::write_export(dir.path(), env.store.table(), &items).unwrap();
+    integrity::write_export(dir.path(), table, items).unwrap();
     let from_export = sql::audit_export_sql(dir.path()).unwrap();
     assert_eq!(from_export.records, items.len(), "{what}");
-    let from_items = sql::check_items_sql(&items).unwrap();
+    let from_items = sql::check_items_sql(items).unwrap();
     assert_eq!(
         section_9(&from_export.findings),
         section_9(&from_items),
@@ -384,4 +388,80 @@ async fn the_printed_script_names_every_check_for_every_engine() {
             assert!(s.contains(text.trim_end()), "{engine:?}: {name}");
         }
     }
+}
+
+fn find<'a>(items: &'a mut [Item], pk: &str, sk: &str) -> &'a mut Item {
+    items
+        .iter_mut()
+        .find(|i| {
+            i.get("PK").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(pk)
+                && i.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(sk)
+        })
+        .unwrap_or_else(|| panic!("no item {pk} / {sk}"))
+}
+
+/// Corruption the engine would refuse to store (empty or mistyped index keys) or that is
+/// quicker to plant in memory: checked on the items, in process and in SQL.
+#[tokio::test]
+async fn corruption_planted_in_memory() {
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    env.store.register_types(&entities::all()).await.unwrap();
+    let mut items = env.scan_all().await;
+    let account = urn(&t.account);
+    let (col, job0, job1, job2) = (
+        urn(&t.collections[0]),
+        urn(&t.jobs[0]),
+        urn(&t.jobs[1]),
+        urn(&t.jobs[2]),
+    );
+    let (label, user, team) = (urn(&t.labels[0]), urn(&t.users[0]), urn(&t.team));
+    find(&mut items, &label, &label).insert("GSI1PK".into(), AV::S(String::new()));
+    find(&mut items, &label, &label).insert("GSI1SK".into(), AV::N("1".into()));
+    find(&mut items, &user, &user).insert("_accountUrn".into(), AV::S(String::new()));
+    find(&mut items, &job0, &job0).remove("_ancestors");
+    find(&mut items, &job1, &job1).insert("_ancestors".into(), l([job1.clone()]));
+    find(&mut items, &job2, &job2).insert("_childCount".into(), n(-1));
+    find(&mut items, &job2, &job2).insert("_memberCount".into(), AV::S("x".into()));
+    find(&mut items, &team, &team).insert("_accountUrn".into(), AV::S(team.clone()));
+    // The collection fenced: its jobs are exempt, the fence is reported.
+    find(&mut items, &col, &col)
+        .insert("_deleting".into(), AV::S("2026-11-25T10:30:00.000Z".into()));
+    // A stray record naming the root as a child; a marker with a malformed key.
+    items.push(ddbrel_tests::records::parent_child(&col, &account));
+    items.push(marker("unique#System.Account", &account, SLUG));
+    items.push(marker(
+        &format!("unique#System.Account#slug#global#{}", "v".repeat(1100)),
+        &account,
+        SLUG,
+    ));
+    // The registry: the user type registered at an older schema version, not account-scoped,
+    // and with another parent type.
+    for i in items.iter_mut() {
+        if i.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str)
+            == Some("type#pp#System.Account.User")
+        {
+            i.insert("schemaVersion".into(), n(0));
+            i.insert("accountScoped".into(), AV::Bool(false));
+            i.insert("parent".into(), AV::S("System.Account.Team".into()));
+        }
+    }
+    let found = same_findings_of(&items, env.store.table(), "in memory");
+    assert_has(&found, "schema", "I7", &label);
+    assert_has(&found, "schema", "I7", &user);
+    assert_has(&found, "parent-relationship", "I2", &job0);
+    assert_has(&found, "ancestors", "I3", &job1);
+    assert_has(&found, "count-mismatch", "counts", &job2);
+    assert_has(&found, "account-mismatch", "I5", &team);
+    assert_has(&found, "unfinished-cascade", "fence", &col);
+    assert_has(&found, "parent-relationship", "I2", &account);
+    assert_has(&found, "schema", "I4", "unique#System.Account");
+    assert_has(&found, "schema", "I10", "type System.Account.User");
+    assert_has(&found, "account-mismatch", "I5", "type System.Account.User");
+    assert_has(
+        &found,
+        "parent-relationship",
+        "I2",
+        "type System.Account.User",
+    );
 }
