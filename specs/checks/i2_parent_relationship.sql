@@ -84,7 +84,7 @@ WHERE r.parent IS NOT NULL AND p.pk IS NULL AND f.pk IS NULL
 UNION ALL
 -- A ParentChildRelationship record whose existing child names another parent.
 SELECT 'parent-relationship', 'I2', pc.item_key,
-  'the child''s _parentUrn is ' || COALESCE(c.parent, 'absent') || ', not this record''s parent '
+  'the child has _parentUrn ' || COALESCE(c.parent, 'absent') || ', not the parent of this record '
     || pc.parent
 FROM pc JOIN res c ON c.pk = pc.child
 WHERE c.parent IS NULL OR c.parent <> pc.parent

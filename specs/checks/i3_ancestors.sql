@@ -59,6 +59,6 @@ FROM res r JOIN anc_self x ON x.pk = r.pk
 WHERE r.parent IS NOT NULL AND r.ancestors_t = 'L'
 UNION ALL
 SELECT 'ancestors', 'I3', item_key,
-  '_ancestors is not the parent''s _ancestors followed by the parent ' || parent
+  '_ancestors is not the _ancestors of the parent followed by the parent ' || parent
 FROM against_parent
 WHERE NOT (n_own = n_parent + 1 AND n_agree = n_parent AND own_last = parent)

@@ -85,7 +85,7 @@ SELECT 'schema', 'I4', item_key,
 FROM held WHERE owner_found IS NOT NULL AND marker_type <> owner_type
 UNION ALL
 SELECT 'schema', 'I4', item_key,
-  'scope ' || marker_scope || ' is neither global nor the owner''s _accountUrn or _parentUrn'
+  'scope ' || marker_scope || ' is neither global nor the _accountUrn or _parentUrn of the owner'
 FROM held
 WHERE owner_found IS NOT NULL AND marker_scope <> 'global'
   AND (account IS NULL OR account <> marker_scope)

@@ -23,7 +23,7 @@ SELECT 'schema' AS kind, 'I8' AS invariant, item_key AS key,
 FROM ri WHERE pk <> sk
 UNION ALL
 SELECT 'schema', 'I8', item_key,
-  '_resourceType ' || resource_type || ' is not the URN''s type ' || pk_type
+  '_resourceType ' || resource_type || ' is not the type of the URN ' || pk_type
 FROM ri WHERE pk_type IS NOT NULL AND resource_type <> '' AND resource_type <> pk_type
 UNION ALL
 SELECT 'schema', 'I8', item_key, '_version is below 1; versions start at 1'
