@@ -91,13 +91,13 @@ FROM (
         Item.`_ownerUrn`.S AS owner_urn,
         Item.`_constraint`.S AS constraint_name,
         CASE WHEN Item.`_conveysAuthorization`.`BOOL` THEN 1 WHEN NOT Item.`_conveysAuthorization`.`BOOL` THEN 0 END AS conveys,
-        CASE WHEN Item.`_schemaVersion`.N RLIKE '^[0-9]+$' THEN CAST(Item.`_schemaVersion`.N AS BIGINT) END AS schema_version,
-        CASE WHEN Item.`_version`.N RLIKE '^-?[0-9]+$' THEN CAST(Item.`_version`.N AS BIGINT) END AS version,
+        CASE WHEN Item.`_schemaVersion`.N RLIKE '^[0-9]+$' THEN TRY_CAST(Item.`_schemaVersion`.N AS BIGINT) END AS schema_version,
+        CASE WHEN Item.`_version`.N RLIKE '^-?[0-9]+$' THEN TRY_CAST(Item.`_version`.N AS BIGINT) END AS version,
         Item.`_createdAt`.S AS created_at,
         Item.`_updatedAt`.S AS updated_at,
-        CASE WHEN Item.`_childCount`.N RLIKE '^-?[0-9]+$' THEN CAST(Item.`_childCount`.N AS BIGINT) END AS child_count,
+        CASE WHEN Item.`_childCount`.N RLIKE '^-?[0-9]+$' THEN TRY_CAST(Item.`_childCount`.N AS BIGINT) END AS child_count,
         CASE WHEN Item.`_childCount` IS NULL THEN NULL WHEN Item.`_childCount`.S IS NOT NULL THEN 'S' WHEN Item.`_childCount`.N IS NOT NULL THEN 'N' WHEN Item.`_childCount`.`BOOL` IS NOT NULL THEN 'BOOL' WHEN Item.`_childCount`.`NULL` IS NOT NULL THEN 'NULL' WHEN Item.`_childCount`.SS IS NOT NULL THEN 'SS' WHEN Item.`_childCount`.L IS NOT NULL THEN 'L' ELSE 'other' END AS child_count_t,
-        CASE WHEN Item.`_memberCount`.N RLIKE '^-?[0-9]+$' THEN CAST(Item.`_memberCount`.N AS BIGINT) END AS member_count,
+        CASE WHEN Item.`_memberCount`.N RLIKE '^-?[0-9]+$' THEN TRY_CAST(Item.`_memberCount`.N AS BIGINT) END AS member_count,
         CASE WHEN Item.`_memberCount` IS NULL THEN NULL WHEN Item.`_memberCount`.S IS NOT NULL THEN 'S' WHEN Item.`_memberCount`.N IS NOT NULL THEN 'N' WHEN Item.`_memberCount`.`BOOL` IS NOT NULL THEN 'BOOL' WHEN Item.`_memberCount`.`NULL` IS NOT NULL THEN 'NULL' WHEN Item.`_memberCount`.SS IS NOT NULL THEN 'SS' WHEN Item.`_memberCount`.L IS NOT NULL THEN 'L' ELSE 'other' END AS member_count_t,
         CASE WHEN Item.`_deleting` IS NULL THEN NULL WHEN Item.`_deleting`.S IS NOT NULL THEN 'S' WHEN Item.`_deleting`.N IS NOT NULL THEN 'N' WHEN Item.`_deleting`.`BOOL` IS NOT NULL THEN 'BOOL' WHEN Item.`_deleting`.`NULL` IS NOT NULL THEN 'NULL' WHEN Item.`_deleting`.SS IS NOT NULL THEN 'SS' WHEN Item.`_deleting`.L IS NOT NULL THEN 'L' ELSE 'other' END AS deleting_t,
         CASE WHEN Item.`_ancestors` IS NULL THEN NULL WHEN Item.`_ancestors`.S IS NOT NULL THEN 'S' WHEN Item.`_ancestors`.N IS NOT NULL THEN 'N' WHEN Item.`_ancestors`.`BOOL` IS NOT NULL THEN 'BOOL' WHEN Item.`_ancestors`.`NULL` IS NOT NULL THEN 'NULL' WHEN Item.`_ancestors`.SS IS NOT NULL THEN 'SS' WHEN Item.`_ancestors`.L IS NOT NULL THEN 'L' ELSE 'other' END AS ancestors_t,
@@ -108,7 +108,7 @@ FROM (
         Item.`resourceType`.S AS reg_resource_type,
         Item.`parent`.S AS reg_parent,
         CASE WHEN Item.`accountScoped`.`BOOL` THEN 1 WHEN NOT Item.`accountScoped`.`BOOL` THEN 0 END AS reg_account_scoped,
-        CASE WHEN Item.`schemaVersion`.N RLIKE '^[0-9]+$' THEN CAST(Item.`schemaVersion`.N AS BIGINT) END AS reg_schema_version
+        CASE WHEN Item.`schemaVersion`.N RLIKE '^[0-9]+$' THEN TRY_CAST(Item.`schemaVersion`.N AS BIGINT) END AS reg_schema_version
       FROM ddbrel_export
     ) x
   ) y

@@ -92,13 +92,13 @@ FROM (
       item."_ownerurn".s AS owner_urn,
       item."_constraint".s AS constraint_name,
       CASE WHEN item."_conveysauthorization"."bool" THEN 1 WHEN NOT item."_conveysauthorization"."bool" THEN 0 END AS conveys,
-      CASE WHEN regexp_like(item."_schemaversion".n, '^[0-9]+$') THEN CAST(item."_schemaversion".n AS bigint) END AS schema_version,
-      CASE WHEN regexp_like(item."_version".n, '^-?[0-9]+$') THEN CAST(item."_version".n AS bigint) END AS version,
+      CASE WHEN regexp_like(item."_schemaversion".n, '^[0-9]+$') THEN TRY_CAST(item."_schemaversion".n AS bigint) END AS schema_version,
+      CASE WHEN regexp_like(item."_version".n, '^-?[0-9]+$') THEN TRY_CAST(item."_version".n AS bigint) END AS version,
       item."_createdat".s AS created_at,
       item."_updatedat".s AS updated_at,
-      CASE WHEN regexp_like(item."_childcount".n, '^-?[0-9]+$') THEN CAST(item."_childcount".n AS bigint) END AS child_count,
+      CASE WHEN regexp_like(item."_childcount".n, '^-?[0-9]+$') THEN TRY_CAST(item."_childcount".n AS bigint) END AS child_count,
       CASE WHEN item."_childcount" IS NULL THEN NULL WHEN item."_childcount".s IS NOT NULL THEN 'S' WHEN item."_childcount".n IS NOT NULL THEN 'N' WHEN item."_childcount"."bool" IS NOT NULL THEN 'BOOL' WHEN item."_childcount"."null" IS NOT NULL THEN 'NULL' WHEN item."_childcount".ss IS NOT NULL THEN 'SS' WHEN item."_childcount".l IS NOT NULL THEN 'L' ELSE 'other' END AS child_count_t,
-      CASE WHEN regexp_like(item."_membercount".n, '^-?[0-9]+$') THEN CAST(item."_membercount".n AS bigint) END AS member_count,
+      CASE WHEN regexp_like(item."_membercount".n, '^-?[0-9]+$') THEN TRY_CAST(item."_membercount".n AS bigint) END AS member_count,
       CASE WHEN item."_membercount" IS NULL THEN NULL WHEN item."_membercount".s IS NOT NULL THEN 'S' WHEN item."_membercount".n IS NOT NULL THEN 'N' WHEN item."_membercount"."bool" IS NOT NULL THEN 'BOOL' WHEN item."_membercount"."null" IS NOT NULL THEN 'NULL' WHEN item."_membercount".ss IS NOT NULL THEN 'SS' WHEN item."_membercount".l IS NOT NULL THEN 'L' ELSE 'other' END AS member_count_t,
       CASE WHEN item."_deleting" IS NULL THEN NULL WHEN item."_deleting".s IS NOT NULL THEN 'S' WHEN item."_deleting".n IS NOT NULL THEN 'N' WHEN item."_deleting"."bool" IS NOT NULL THEN 'BOOL' WHEN item."_deleting"."null" IS NOT NULL THEN 'NULL' WHEN item."_deleting".ss IS NOT NULL THEN 'SS' WHEN item."_deleting".l IS NOT NULL THEN 'L' ELSE 'other' END AS deleting_t,
       CASE WHEN item."_ancestors" IS NULL THEN NULL WHEN item."_ancestors".s IS NOT NULL THEN 'S' WHEN item."_ancestors".n IS NOT NULL THEN 'N' WHEN item."_ancestors"."bool" IS NOT NULL THEN 'BOOL' WHEN item."_ancestors"."null" IS NOT NULL THEN 'NULL' WHEN item."_ancestors".ss IS NOT NULL THEN 'SS' WHEN item."_ancestors".l IS NOT NULL THEN 'L' ELSE 'other' END AS ancestors_t,
@@ -109,7 +109,7 @@ FROM (
       item."resourcetype".s AS reg_resource_type,
       item."parent".s AS reg_parent,
       CASE WHEN item."accountscoped"."bool" THEN 1 WHEN NOT item."accountscoped"."bool" THEN 0 END AS reg_account_scoped,
-      CASE WHEN regexp_like(item."schemaversion".n, '^[0-9]+$') THEN CAST(item."schemaversion".n AS bigint) END AS reg_schema_version
+      CASE WHEN regexp_like(item."schemaversion".n, '^[0-9]+$') THEN TRY_CAST(item."schemaversion".n AS bigint) END AS reg_schema_version
     FROM ddbrel_export
   ) x
 ) y
