@@ -112,6 +112,10 @@ async fn a_clean_table_has_no_findings_in_sql() {
     let env = TestEnv::new().await;
     assert!(same_findings(&env, "empty").await.is_empty());
     tree(&env).await;
+    // The live table, read with the audit's Scan, checks the same.
+    let live = sql::audit_sql(&env.store, 2).await.unwrap();
+    assert!(live.is_clean(), "{}", render(&live.findings));
+    assert_eq!(live.records, env.scan_all().await.len());
     // Registered types are held to their declaration in SQL as well.
     let all = entities::all();
     env.store.register_types(&all).await.unwrap();
@@ -536,4 +540,38 @@ async fn random_corruption_agrees() {
         planted += same_findings_of(&items, env.store.table(), &format!("seed {seed}")).len();
     }
     assert!(planted > 24, "the corruption was found: {planted} findings");
+}
+
+#[test]
+fn a_damaged_or_missing_export_is_a_typed_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let err = sql::audit_export_sql(empty.path()).unwrap_err();
+    assert!(
+        matches!(err, ddbrel_runtime::Error::InvalidArgument { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("AWSDynamoDB"), "{err}");
+    // A data line that is not an item names its file and line.
+    let dir = tempfile::tempdir().unwrap();
+    let written = integrity::write_export(
+        dir.path(),
+        "t",
+        &[marker("unique#System.Account#slug#global#x", GHOST, SLUG)],
+    )
+    .unwrap();
+    let data = std::fs::read_dir(written.root.join("data"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&data).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut gz, b"{\"Item\":{\"PK\":{\"Q\":1}}}\n").unwrap();
+    gz.finish().unwrap();
+    let err = sql::audit_export_sql(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("line 1"), "{err}");
+    assert!(err.to_string().contains(".json.gz"), "{err}");
 }

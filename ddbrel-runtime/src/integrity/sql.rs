@@ -318,6 +318,10 @@ impl Scratch {
             ))
             .map_err(|e| sql_error(format!("indexing {table}"), e))?;
         }
+        // Statistics for the planner: without them an older SQLite can pick a nested scan for
+        // the joins of the checks (seconds become hours on a large table).
+        conn.execute_batch("ANALYZE temp;")
+            .map_err(|e| sql_error("analyzing the materialized views", e))?;
         let mut out = Vec::new();
         for (name, sql) in CHECKS {
             run_check(conn, name, sql, &mut out)?;
