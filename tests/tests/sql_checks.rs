@@ -108,13 +108,18 @@ fn urn<E>(s: &ddbrel_runtime::Stored<E>) -> String {
     s.urn.as_str().to_string()
 }
 
+/// A compile-time check that a future can be spawned on a multi-threaded runtime.
+fn is_send<T: Send>(t: T) -> T {
+    t
+}
+
 #[tokio::test]
 async fn a_clean_table_has_no_findings_in_sql() {
     let env = TestEnv::new().await;
     assert!(same_findings(&env, "empty").await.is_empty());
     tree(&env).await;
     // The live table, read with the audit's Scan, checks the same.
-    let live = sql::audit_sql(&env.store, 2).await.unwrap();
+    let live = is_send(sql::audit_sql(&env.store, 2)).await.unwrap();
     assert!(live.is_clean(), "{}", render(&live.findings));
     assert_eq!(live.records, env.scan_all().await.len());
     // Registered types are held to their declaration in SQL as well.

@@ -13,9 +13,9 @@
 //! The runner writes every item, one export line per row, into a scratch SQLite database in
 //! a temporary file (removed when the check ends), creates the views, materializes them into
 //! indexed tables in SQLite's temporary schema (on disk as well), and runs every check. Memory
-//! stays bounded by SQLite's page cache, not the table: [`audit_export_sql`] streams an
-//! export line by line. ([`audit_sql`] still reads the live table into memory with the
-//! audit's Scan before loading it.)
+//! stays bounded by SQLite's page cache and the pages in flight, not the table:
+//! [`audit_export_sql`] streams an export line by line, [`audit_sql`] writes each page of its
+//! Scan as it arrives.
 //!
 //! The findings carry the `kind`, `invariant` and `key` the in-process checker gives for the
 //! same problem, and the check's `detail` as the message. They have no repair actions: repair
@@ -25,12 +25,14 @@
 
 use std::path::{Path, PathBuf};
 
+use futures::stream::{self, StreamExt};
 use rusqlite::Connection;
 
 use super::{Audit, Finding, FindingKind};
 use crate::Item;
 use crate::error::{Error, Result};
 use crate::records::json::to_dynamodb_json;
+use crate::wire::pager::Source;
 use crate::wire::store::Store;
 
 /// The checks, in `specs/checks/`: file name and SQL (one `SELECT`, no trailing `;`).
@@ -211,14 +213,48 @@ pub fn audit_export_sql(dir: &Path) -> Result<Audit> {
     })
 }
 
-/// [`super::audit`] in SQL: the live table, read with the audit's parallel Scan, then
-/// checked. The findings are not repairable (see the module docs).
+/// [`super::audit`] in SQL: the live table, read with a strongly consistent parallel Scan of
+/// `segments` segments (at most 32 at once), each page written to the scratch database as it
+/// arrives (memory holds the pages in flight, not the table), then checked. The findings are
+/// not repairable (see the module docs).
 pub async fn audit_sql(store: &Store, segments: u32) -> Result<Audit> {
     let segments = segments.clamp(1, 1_000_000);
-    let items = super::scan::scan(store, segments, None).await?;
+    let concurrency = usize::try_from(segments).unwrap_or(usize::MAX).min(32);
+    let mut pages = stream::iter(0..segments)
+        .map(|segment| {
+            let pager = store.pages(Source::Scan {
+                segment,
+                total: segments,
+                filter: None,
+            });
+            // One segment's pages, ending after its last page or its first error.
+            stream::unfold(Some(pager), |pager| async move {
+                let mut pager = pager?;
+                match pager.next().await {
+                    Ok(Some(items)) => Some((Ok(items), Some(pager))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            })
+            .boxed()
+        })
+        .flatten_unordered(concurrency);
+    let mut db = Scratch::create()?;
+    let mut records = 0usize;
+    while let Some(page) = pages.next().await {
+        let items = page?;
+        records += items.len();
+        db.load(|put| {
+            for item in &items {
+                put(&export_line(item))?;
+            }
+            Ok(())
+        })?;
+    }
+    drop(pages);
     Ok(Audit {
-        records: items.len(),
-        findings: check_items_sql(&items)?,
+        records,
+        findings: db.run()?,
         segments,
     })
 }
