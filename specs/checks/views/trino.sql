@@ -143,13 +143,16 @@ FROM (
 ) x;
 
 -- The InvertedIndex listing key of each root resource (a Resource record without _parentUrn):
--- roots#{typePrefix}{shard}, shard = FNV-1a (32-bit) of the URN's UTF-8 bytes modulo 8
--- (SCHEMA.md section 5.1). fnv1a_32 returns a signed integer; 2^32 is a multiple of 8, so
--- the signed remainder, made non-negative, is the shard.
+-- roots#{typePrefix}{shard}, shard = FNV-1a (32-bit) of the URN's bytes modulo 8 (SCHEMA.md
+-- section 5.1), folded over the characters with reduce: URNs are ASCII, so codepoint() of a
+-- character is its byte; the hash stays below 2^32 and its product with the prime below 2^63.
 CREATE OR REPLACE VIEW ddbrel_root_listing AS
 SELECT pk,
   'roots#' || split_part(pk, '::', 1) || '::'
-    || CAST(((fnv1a_32(to_utf8(pk)) % 8) + 8) % 8 AS varchar) AS gsi1pk
+    || CAST(reduce(sequence(1, length(pk)), BIGINT '2166136261',
+         (h, i) -> (bitwise_xor(h, codepoint(CAST(substr(pk, i, 1) AS varchar(1)))) * 16777619)
+           % 4294967296,
+         h -> h) % 8 AS varchar) AS gsi1pk
 FROM (
   SELECT item."pk".s AS pk
   FROM ddbrel_export
