@@ -178,6 +178,15 @@ enum Command {
         /// `--repair` still repairs the live table.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
+        /// Run the checks as SQL (specs/checks/) on an embedded SQLite database on disk
+        /// instead of the in-process checker: the invariants of SCHEMA.md section 9, same
+        /// output and exit status. Its findings are not repaired (use the default checker).
+        #[arg(long, conflicts_with = "repair")]
+        sql: bool,
+        /// Print the SQL checks with the views for ENGINE (sqlite, trino or athena, spark),
+        /// to run over a DynamoDB export on that engine, and exit (reads no table).
+        #[arg(long, value_name = "ENGINE", value_parser = ["sqlite", "trino", "athena", "spark"])]
+        print_sql: Option<String>,
     },
     /// Write the whole table as JSON lines (DynamoDB JSON), or with `--dynamodb-export` as a
     /// directory in the layout of DynamoDB's point-in-time exports.
@@ -239,6 +248,13 @@ async fn run(cli: Cli, registry: Registry) -> Result<(), Failure> {
     if let Command::Serve { port, memory } = &cli.command {
         return serve::serve(&cli.location, *port, *memory).await;
     }
+    if let Command::Check {
+        print_sql: Some(engine),
+        ..
+    } = &cli.command
+    {
+        return check::print_sql(engine);
+    }
     let ctx = connect(&cli.location, &cli.table, cli.json, auto_create, registry).await?;
     match cli.command {
         Command::Table { action } => table::table(&ctx, action).await,
@@ -277,7 +293,9 @@ async fn run(cli: Cli, registry: Registry) -> Result<(), Failure> {
             repair,
             segments,
             export,
-        } => check::check(&ctx, repair, segments, export.as_deref()).await,
+            sql,
+            print_sql: _,
+        } => check::check(&ctx, repair, segments, export.as_deref(), sql).await,
         Command::Export {
             file,
             dynamodb_export: false,

@@ -432,3 +432,84 @@ fn an_export_is_checked_like_the_live_table_and_repairs_go_to_the_live_one() {
     );
     db.expect(&["check"], 0);
 }
+
+/// `(finding, invariant, key)` of the JSON lines of a check, restricted to the section 9
+/// invariants (the SQL checks publish those), sorted.
+fn section_9(lines: &[serde_json::Map<String, Value>]) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = lines
+        .iter()
+        .filter(|l| l.contains_key("finding"))
+        .filter(|l| l["invariant"] != "record")
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap_or_default().to_string();
+            (text("finding"), text("invariant"), text("key"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn sql_checks_find_what_the_checker_finds_live_and_on_an_export() {
+    let db = Db::with_demo();
+    let r = db.expect(&["check", "--sql"], 0);
+    assert!(r.stdout.contains(" 0 findings"), "{}", r.stdout);
+    plant_repairable(&db);
+    let checker = section_9(&json_lines(&db.expect(&["--json", "check"], 3).stdout));
+    assert!(!checker.is_empty());
+    let live = section_9(&json_lines(
+        &db.expect(&["--json", "check", "--sql"], 3).stdout,
+    ));
+    assert_eq!(live, checker, "SQL on the live table");
+    let planted = db.dir.path().join("planted-export");
+    db.expect(
+        &["export", "--dynamodb-export", planted.to_str().unwrap()],
+        0,
+    );
+    let snapshot = section_9(&json_lines(
+        &db.expect(
+            &[
+                "--json",
+                "check",
+                "--sql",
+                "--export",
+                planted.to_str().unwrap(),
+            ],
+            3,
+        )
+        .stdout,
+    ));
+    assert_eq!(snapshot, checker, "SQL on the export");
+    // SQL findings are not repaired: --repair goes with the default checker.
+    db.expect(&["check", "--sql", "--repair"], 2);
+}
+
+#[test]
+fn the_sql_for_each_engine_is_printed_without_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, create) in [
+        ("sqlite", "CREATE VIEW ddbrel_items"),
+        ("trino", "CREATE OR REPLACE VIEW ddbrel_items"),
+        ("athena", "CREATE OR REPLACE VIEW ddbrel_items"),
+        ("spark", "CREATE OR REPLACE TEMPORARY VIEW ddbrel_items"),
+    ] {
+        let out = Command::cargo_bin("ddbrel")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["--local", "absent.sqlite", "check", "--print-sql", engine])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{engine}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(create), "{engine}");
+        assert!(
+            text.contains("-- specs/checks/i1_orphaned_relationship.sql"),
+            "{engine}"
+        );
+    }
+    assert!(
+        !dir.path().join("absent.sqlite").exists(),
+        "no table was opened"
+    );
+}

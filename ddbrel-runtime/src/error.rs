@@ -284,6 +284,16 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The SQL integrity checks (`integrity::sql`) failed on the embedded SQL engine: the
+    /// scratch database could not be created or written, or a statement of `specs/checks/`
+    /// failed or returned a row that is not a finding.
+    #[error("SQL check: {what}: {reason}")]
+    SqlCheck {
+        /// The step, naming the check file or the database file.
+        what: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Setting up the client or the embedded engine failed.
     #[error("configuration: {0}")]
     Config(String),
@@ -351,6 +361,7 @@ impl Error {
             Error::InvalidArgument { .. } => "InvalidArgument",
             Error::InvalidRequest { .. } => "InvalidRequest",
             Error::Encode { .. } => "Encode",
+            Error::SqlCheck { .. } => "SqlCheck",
             Error::Config { .. } => "Config",
             Error::Service { .. } => "Service",
         }

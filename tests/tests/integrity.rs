@@ -16,8 +16,18 @@ const GHOST: &str = "urn:pp:System.Account::0195555f-0000-7000-8000-00000000dead
 /// The `_constraint` of an Account's slug marker.
 const SLUG: &str = "System.Account.slug";
 
+/// The live audit; the same table written as a DynamoDB export and audited from it (the
+/// snapshot path of #16) must give the same findings.
 async fn audit(env: &TestEnv) -> Audit {
-    integrity::audit(&env.store, 3).await.expect("audit")
+    let live = integrity::audit(&env.store, 3).await.expect("audit");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    integrity::write_export(dir.path(), env.store.table(), &env.scan_all().await).expect("export");
+    let snapshot = integrity::audit_export(dir.path()).expect("audit of the export");
+    assert_eq!(
+        snapshot.findings, live.findings,
+        "the export audits as the live table"
+    );
+    live
 }
 
 fn render(a: &Audit) -> String {

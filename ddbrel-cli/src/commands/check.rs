@@ -49,16 +49,25 @@ fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
     }
 }
 
-/// Audits the table; fails with status 3 on findings, unless `repair` fixes them all.
+/// Audits the table (with `sql`, by the SQL checks of `specs/checks/`); fails with status 3
+/// on findings, unless `repair` fixes them all.
 pub async fn check(
     ctx: &Ctx,
     repair: bool,
     segments: u32,
     export: Option<&std::path::Path>,
+    sql: bool,
 ) -> Result<(), Failure> {
-    let audit = match export {
-        Some(dir) => integrity::audit_export(dir)?,
-        None => live_audit(ctx, segments).await?,
+    let audit = match (export, sql) {
+        (Some(dir), false) => integrity::audit_export(dir)?,
+        (None, false) => live_audit(ctx, segments).await?,
+        (Some(dir), true) => integrity::sql::audit_export_sql(dir)?,
+        (None, true) => {
+            let pb = progress::counter("scanning, then checking in SQL");
+            let audit = integrity::sql::audit_sql(&ctx.store, segments).await;
+            pb.finish_and_clear();
+            audit?
+        }
     };
     print_audit(ctx, &audit);
     finish(ctx, repair, segments, &audit).await
@@ -135,4 +144,16 @@ async fn finish(
             3,
         ))
     }
+}
+
+/// Prints the SQL checks with the views of `engine` (`ddbrel check --print-sql ENGINE`).
+pub fn print_sql(engine: &str) -> Result<(), Failure> {
+    let engine = integrity::sql::SqlEngine::parse(engine).ok_or_else(|| {
+        Failure::with_code(
+            format!("unknown SQL engine {engine:?}: sqlite, trino (athena) or spark"),
+            2,
+        )
+    })?;
+    say!("{}", integrity::sql::script(engine));
+    Ok(())
 }

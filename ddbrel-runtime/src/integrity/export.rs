@@ -77,6 +77,21 @@ fn count(v: &serde_json::Value, path: &Path) -> Result<u64> {
 /// Every item of the export under `dir`, checked against the item counts of its manifests.
 /// Errors name the file and line.
 pub fn read_export(dir: &Path) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    visit_export(dir, &mut |_, item| {
+        items.push(item);
+        Ok(())
+    })?;
+    Ok(items)
+}
+
+/// Reads the export under `dir` one line at a time, handing `visit` each data line and the
+/// item it holds, and checks the item counts of the manifests; returns the number of items.
+/// Nothing is kept: memory does not grow with the export.
+pub(super) fn visit_export(
+    dir: &Path,
+    visit: &mut dyn FnMut(&str, Item) -> Result<()>,
+) -> Result<u64> {
     let root = export_root(dir)?;
     let summary_path = root.join("manifest-summary.json");
     let summary = read_json(&summary_path)?;
@@ -97,7 +112,7 @@ pub fn read_export(dir: &Path) -> Result<Vec<Item>> {
         .map_or_else(|| root.clone(), Path::to_path_buf);
     let files_path = root.join("manifest-files.json");
     let files = std::fs::read_to_string(&files_path).map_err(|e| invalid(&files_path, e))?;
-    let mut items = Vec::new();
+    let mut total = 0u64;
     for (i, line) in files
         .lines()
         .enumerate()
@@ -112,7 +127,8 @@ pub fn read_export(dir: &Path) -> Result<Vec<Item>> {
             .ok_or_else(|| at("no dataFileS3Key".into()))?;
         let want = count(&entry, &files_path)?;
         let data = prefix_dir.join(key);
-        let got = read_data_file(&data, &mut items)?;
+        let got = read_data_file(&data, visit)?;
+        total += got;
         if got != want {
             return Err(invalid(
                 &data,
@@ -120,20 +136,17 @@ pub fn read_export(dir: &Path) -> Result<Vec<Item>> {
             ));
         }
     }
-    if items.len() as u64 != expected {
+    if total != expected {
         return Err(invalid(
             &summary_path,
-            format!(
-                "{} items in the data files, the summary says {expected}",
-                items.len()
-            ),
+            format!("{total} items in the data files, the summary says {expected}"),
         ));
     }
-    Ok(items)
+    Ok(total)
 }
 
-/// Reads one gzip data file into `items`; returns how many it held.
-fn read_data_file(path: &Path, items: &mut Vec<Item>) -> Result<u64> {
+/// Reads one gzip data file, handing each item to `visit`; returns how many it held.
+fn read_data_file(path: &Path, visit: &mut dyn FnMut(&str, Item) -> Result<()>) -> Result<u64> {
     let f = std::fs::File::open(path).map_err(|e| invalid(path, e))?;
     let mut n = 0;
     for (i, line) in BufReader::new(GzDecoder::new(f)).lines().enumerate() {
@@ -145,7 +158,10 @@ fn read_data_file(path: &Path, items: &mut Vec<Item>) -> Result<u64> {
         let v: serde_json::Value =
             serde_json::from_str(&line).map_err(|e| at(format!("not JSON: {e}")))?;
         let item = v.get("Item").ok_or_else(|| at("no \"Item\"".into()))?;
-        items.push(from_dynamodb_json(item).map_err(|e| at(e.to_string()))?);
+        visit(
+            &line,
+            from_dynamodb_json(item).map_err(|e| at(e.to_string()))?,
+        )?;
         n += 1;
     }
     Ok(n)

@@ -119,6 +119,8 @@
 //!   - `types.rs`: resources of one type agree on their declaration (I2, I5).
 //! - `repair.rs`: the repair actions, one function each; `fix.rs`: the conditioned
 //!   transaction they are built with.
+//! - [`sql`]: the same invariants as SQL (`specs/checks/`), run on an embedded SQLite
+//!   database on disk, and published for Athena/Trino and Spark SQL over DynamoDB exports.
 
 mod accounts;
 mod counts;
@@ -134,6 +136,7 @@ mod records;
 mod registry;
 mod repair;
 mod scan;
+pub mod sql;
 mod tree;
 mod types;
 

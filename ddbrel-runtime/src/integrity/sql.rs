@@ -1,0 +1,456 @@
+//! The invariants of SCHEMA.md section 9 as SQL (`specs/checks/`), run on an embedded SQLite
+//! database on disk.
+//!
+//! The same checks the in-process checker ([`super::check_items`]) makes are published as one
+//! SQL file per invariant in `specs/checks/*.sql` ([`CHECKS`]), each a single `SELECT`
+//! returning rows `(kind, invariant, key, detail)`. They read a few flattened views of a
+//! DynamoDB export (`ddbrel_items`, `ddbrel_unique_keys`, `ddbrel_member_of`,
+//! `ddbrel_conveying`, `ddbrel_ancestors`, `ddbrel_root_listing`), written once per engine in
+//! `specs/checks/views/`: SQLite here, Athena/Trino and Spark SQL for exports in S3
+//! ([`SqlEngine`], [`script`]). The files are embedded with `include_str!`, so they are the
+//! single source of the checks.
+//!
+//! The runner writes every item, one export line per row, into a scratch SQLite database in
+//! a temporary file (removed when the check ends), creates the views, materializes them into
+//! indexed tables in SQLite's temporary schema (on disk as well), and runs every check. Memory
+//! stays bounded by SQLite's page cache and the pages in flight, not the table:
+//! [`audit_export_sql`] streams an export line by line, [`audit_sql`] writes each page of its
+//! Scan as it arrives.
+//!
+//! The findings carry the `kind`, `invariant` and `key` the in-process checker gives for the
+//! same problem, and the check's `detail` as the message. They have no repair actions: repair
+//! works from the in-process checker's findings. The `record` rules (attribute types and
+//! formats, reserved attributes on the wrong record) are not published as SQL; where the SQL
+//! differs from the in-process checker is listed in `specs/checks/README.md`.
+
+use std::path::{Path, PathBuf};
+
+use futures::stream::{self, StreamExt};
+use rusqlite::Connection;
+
+use super::{Audit, Finding, FindingKind};
+use crate::Item;
+use crate::error::{Error, Result};
+use crate::records::json::to_dynamodb_json;
+use crate::wire::pager::Source;
+use crate::wire::store::Store;
+
+/// The checks, in `specs/checks/`: file name and SQL (one `SELECT`, no trailing `;`).
+pub const CHECKS: &[(&str, &str)] = &[
+    (
+        "fence_unfinished_cascade.sql",
+        include_str!("../../../specs/checks/fence_unfinished_cascade.sql"),
+    ),
+    (
+        "i1_orphaned_relationship.sql",
+        include_str!("../../../specs/checks/i1_orphaned_relationship.sql"),
+    ),
+    (
+        "i2_parent_relationship.sql",
+        include_str!("../../../specs/checks/i2_parent_relationship.sql"),
+    ),
+    (
+        "i3_ancestors.sql",
+        include_str!("../../../specs/checks/i3_ancestors.sql"),
+    ),
+    (
+        "i4_markers.sql",
+        include_str!("../../../specs/checks/i4_markers.sql"),
+    ),
+    (
+        "i5_accounts.sql",
+        include_str!("../../../specs/checks/i5_accounts.sql"),
+    ),
+    (
+        "i6_memberships.sql",
+        include_str!("../../../specs/checks/i6_memberships.sql"),
+    ),
+    (
+        "i7_index_keys.sql",
+        include_str!("../../../specs/checks/i7_index_keys.sql"),
+    ),
+    (
+        "i8_resource_layout.sql",
+        include_str!("../../../specs/checks/i8_resource_layout.sql"),
+    ),
+    (
+        "i9_counts.sql",
+        include_str!("../../../specs/checks/i9_counts.sql"),
+    ),
+    (
+        "i10_schema_versions.sql",
+        include_str!("../../../specs/checks/i10_schema_versions.sql"),
+    ),
+    (
+        "i11_root_listing.sql",
+        include_str!("../../../specs/checks/i11_root_listing.sql"),
+    ),
+];
+
+/// The views the checks read, in `specs/checks/views/*.sql`.
+pub const VIEWS: [&str; 6] = [
+    "ddbrel_items",
+    "ddbrel_unique_keys",
+    "ddbrel_member_of",
+    "ddbrel_conveying",
+    "ddbrel_ancestors",
+    "ddbrel_root_listing",
+];
+
+/// The invariant names a check may report (those of [`Finding::invariant`]).
+const INVARIANTS: [&str; 14] = [
+    "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "counts", "fence", "record",
+];
+
+/// Indexes on the materialized views, for the joins of the checks.
+const INDEXES: &[(&str, &str)] = &[
+    ("ddbrel_items", "pk"),
+    ("ddbrel_items", "type, pk"),
+    ("ddbrel_unique_keys", "pk, key"),
+    ("ddbrel_unique_keys", "key"),
+    ("ddbrel_member_of", "pk, collection"),
+    ("ddbrel_conveying", "pk, collection"),
+    ("ddbrel_ancestors", "pk, pos"),
+    ("ddbrel_ancestors", "urn"),
+    ("ddbrel_root_listing", "pk"),
+];
+
+/// An SQL engine the checks are published for: each has its own file of views, the checks
+/// are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlEngine {
+    /// SQLite 3.38 or later (the embedded engine): views over a table `ddbrel_export(line)`
+    /// holding one export line per row. Tested.
+    Sqlite,
+    /// Amazon Athena (engine version 3) and Trino: views over a table on the export's `Item`
+    /// column. Written against the documented syntax; not run by ddbrel's tests.
+    Trino,
+    /// Spark SQL 3.4 or later: views over a table on the export's `Item` column. Written
+    /// against the documented syntax; not run by ddbrel's tests.
+    Spark,
+}
+
+impl SqlEngine {
+    /// Every engine.
+    pub const ALL: [SqlEngine; 3] = [SqlEngine::Sqlite, SqlEngine::Trino, SqlEngine::Spark];
+
+    /// The engine's name: `sqlite`, `trino` or `spark`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqlEngine::Sqlite => "sqlite",
+            SqlEngine::Trino => "trino",
+            SqlEngine::Spark => "spark",
+        }
+    }
+
+    /// The engine named `name` (as [`SqlEngine::as_str`] gives it; `athena` is Trino).
+    pub fn parse(name: &str) -> Option<SqlEngine> {
+        match name.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(SqlEngine::Sqlite),
+            "trino" | "athena" => Some(SqlEngine::Trino),
+            "spark" => Some(SqlEngine::Spark),
+            _ => None,
+        }
+    }
+
+    /// The engine's views file, `specs/checks/views/{engine}.sql`.
+    pub fn views(self) -> &'static str {
+        match self {
+            SqlEngine::Sqlite => include_str!("../../../specs/checks/views/sqlite.sql"),
+            SqlEngine::Trino => include_str!("../../../specs/checks/views/trino.sql"),
+            SqlEngine::Spark => include_str!("../../../specs/checks/views/spark.sql"),
+        }
+    }
+}
+
+/// Everything an engine runs, as one script: its views, then every check, each ended by `;`
+/// and headed by a comment naming its file.
+pub fn script(engine: SqlEngine) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "-- ddbrel integrity checks for {}: the views (specs/checks/views/{}.sql), then one query per check.\n\n",
+        engine.as_str(),
+        engine.as_str()
+    ));
+    out.push_str(engine.views().trim_end());
+    out.push_str("\n\n");
+    for (name, sql) in CHECKS {
+        out.push_str(&format!("-- specs/checks/{name}\n"));
+        out.push_str(sql.trim_end().trim_end_matches(';'));
+        out.push_str(";\n\n");
+    }
+    out
+}
+
+/// [`super::check_items`] in SQL: the findings of every check on `items`. Errors only when
+/// the scratch database fails (a full disk, an unwritable temporary directory); never panics
+/// on what the items hold.
+pub fn check_items_sql(items: &[Item]) -> Result<Vec<Finding>> {
+    let mut db = Scratch::create()?;
+    db.load(|put| {
+        for item in items {
+            put(&export_line(item))?;
+        }
+        Ok(())
+    })?;
+    db.run()
+}
+
+/// [`super::audit_export`] in SQL: the export under `dir` (see [`super::read_export`]) is
+/// streamed line by line into the scratch database, then checked. The findings are not
+/// repairable (see the module docs).
+pub fn audit_export_sql(dir: &Path) -> Result<Audit> {
+    let mut db = Scratch::create()?;
+    let mut records = 0u64;
+    db.load(|put| {
+        records = super::export::visit_export(dir, &mut |line, _item| put(line))?;
+        Ok(())
+    })?;
+    Ok(Audit {
+        records: usize::try_from(records).unwrap_or(usize::MAX),
+        findings: db.run()?,
+        segments: 0,
+    })
+}
+
+/// [`super::audit`] in SQL: the live table, read with a strongly consistent parallel Scan of
+/// `segments` segments (at most 32 at once), each page written to the scratch database as it
+/// arrives (memory holds the pages in flight, not the table), then checked. The findings are
+/// not repairable (see the module docs).
+pub async fn audit_sql(store: &Store, segments: u32) -> Result<Audit> {
+    let segments = segments.clamp(1, 1_000_000);
+    let concurrency = usize::try_from(segments).unwrap_or(usize::MAX).min(32);
+    let mut pages = stream::iter(0..segments)
+        .map(|segment| {
+            let pager = store.pages(Source::Scan {
+                segment,
+                total: segments,
+                filter: None,
+            });
+            // One segment's pages, ending after its last page or its first error.
+            stream::unfold(Some(pager), |pager| async move {
+                let mut pager = pager?;
+                match pager.next().await {
+                    Ok(Some(items)) => Some((Ok(items), Some(pager))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            })
+            .boxed()
+        })
+        .flatten_unordered(concurrency);
+    let mut db = Scratch::create()?;
+    let mut records = 0usize;
+    while let Some(page) = pages.next().await {
+        let items = page?;
+        records += items.len();
+        db.load(|put| {
+            for item in &items {
+                put(&export_line(item))?;
+            }
+            Ok(())
+        })?;
+    }
+    drop(pages);
+    Ok(Audit {
+        records,
+        findings: db.run()?,
+        segments,
+    })
+}
+
+/// An item as one line of a DynamoDB export.
+fn export_line(item: &Item) -> String {
+    serde_json::json!({ "Item": to_dynamodb_json(item) }).to_string()
+}
+
+fn sql_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
+    Error::SqlCheck {
+        what: what.into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The scratch database: a temporary file, removed on drop.
+struct Scratch {
+    conn: Option<Connection>,
+    path: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        drop(self.conn.take());
+        // Best effort: a file left behind in the temporary directory harms nothing.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Scratch {
+    fn create() -> Result<Scratch> {
+        let path = std::env::temp_dir().join(format!(
+            "ddbrel-check-{}.sqlite",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let at = |e: rusqlite::Error| sql_error(format!("the database {}", path.display()), e);
+        let conn = Connection::open(&path).map_err(at)?;
+        let scratch = Scratch {
+            conn: Some(conn),
+            path: path.clone(),
+        };
+        // A scratch file: no journal, no fsync; temporary tables on disk too.
+        scratch
+            .conn()?
+            .execute_batch(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
+                 CREATE TABLE ddbrel_export (line TEXT NOT NULL);",
+            )
+            .map_err(at)?;
+        Ok(scratch)
+    }
+
+    fn conn(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| sql_error("the database", "already closed"))
+    }
+
+    /// Loads export lines in one transaction: `fill` calls the function it is given once per
+    /// line.
+    fn load(
+        &mut self,
+        fill: impl FnOnce(&mut dyn FnMut(&str) -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        let at = |e: rusqlite::Error| sql_error("loading the items", e);
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| sql_error("the database", "already closed"))?;
+        let tx = conn.transaction().map_err(at)?;
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO ddbrel_export (line) VALUES (?1)")
+                .map_err(at)?;
+            fill(&mut |line: &str| insert.execute([line]).map(|_| ()).map_err(at))?;
+        }
+        tx.commit().map_err(at)
+    }
+
+    /// Creates the views, materializes them, runs every check; the findings in key order.
+    fn run(&self) -> Result<Vec<Finding>> {
+        let conn = self.conn()?;
+        conn.execute_batch(SqlEngine::Sqlite.views())
+            .map_err(|e| sql_error("specs/checks/views/sqlite.sql", e))?;
+        // Each view becomes an indexed table of the same name in the temporary schema, which
+        // SQLite resolves before the main one: the checks read the tables.
+        for view in VIEWS {
+            conn.execute_batch(&format!(
+                "CREATE TEMP TABLE {view} AS SELECT * FROM main.{view};"
+            ))
+            .map_err(|e| sql_error(format!("materializing the view {view}"), e))?;
+        }
+        for (i, (table, columns)) in INDEXES.iter().enumerate() {
+            conn.execute_batch(&format!(
+                "CREATE INDEX temp.ddbrel_ix{i} ON {table} ({columns});"
+            ))
+            .map_err(|e| sql_error(format!("indexing {table}"), e))?;
+        }
+        // Statistics for the planner: without them an older SQLite can pick a nested scan for
+        // the joins of the checks (seconds become hours on a large table).
+        conn.execute_batch("ANALYZE temp;")
+            .map_err(|e| sql_error("analyzing the materialized views", e))?;
+        let mut out = Vec::new();
+        for (name, sql) in CHECKS {
+            run_check(conn, name, sql, &mut out)?;
+        }
+        out.sort_by(|a, b| {
+            (&a.key, a.kind, a.invariant, &a.message).cmp(&(
+                &b.key,
+                b.kind,
+                b.invariant,
+                &b.message,
+            ))
+        });
+        Ok(out)
+    }
+}
+
+/// Runs one check file, adding its rows to `out` as findings.
+fn run_check(conn: &Connection, name: &str, sql: &str, out: &mut Vec<Finding>) -> Result<()> {
+    let what = || format!("specs/checks/{name}");
+    let mut stmt = conn.prepare(sql).map_err(|e| sql_error(what(), e))?;
+    let mut rows = stmt.query([]).map_err(|e| sql_error(what(), e))?;
+    while let Some(row) = rows.next().map_err(|e| sql_error(what(), e))? {
+        let text = |i: usize| -> Result<String> {
+            row.get::<_, Option<String>>(i)
+                .map_err(|e| sql_error(what(), format!("column {i}: {e}")))
+                .map(Option::unwrap_or_default)
+        };
+        let (kind, invariant, key) = (text(0)?, text(1)?, text(2)?);
+        let detail = if row.as_ref().column_count() > 3 {
+            text(3)?
+        } else {
+            String::new()
+        };
+        out.push(finding(&kind, &invariant, key, detail).map_err(|r| sql_error(what(), r))?);
+    }
+    Ok(())
+}
+
+/// A finding from one row of a check; `Err` says why the row is not one.
+fn finding(
+    kind: &str,
+    invariant: &str,
+    key: String,
+    message: String,
+) -> std::result::Result<Finding, String> {
+    let kind = FindingKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+        .ok_or_else(|| format!("a row of unknown kind {kind:?}"))?;
+    let invariant = INVARIANTS
+        .into_iter()
+        .find(|i| *i == invariant)
+        .ok_or_else(|| format!("a row of unknown invariant {invariant:?}"))?;
+    if key.is_empty() {
+        return Err("a row without a key".into());
+    }
+    Ok(Finding {
+        kind,
+        invariant,
+        key,
+        message,
+        actions: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_has_views_for_every_view_name_and_the_script_holds_every_check() {
+        for engine in SqlEngine::ALL {
+            for view in VIEWS {
+                assert!(engine.views().contains(view), "{engine:?} lacks {view}");
+            }
+            let s = script(engine);
+            for (name, _) in CHECKS {
+                assert!(s.contains(name), "{engine:?}: {name}");
+            }
+            assert_eq!(SqlEngine::parse(engine.as_str()), Some(engine));
+        }
+    }
+
+    #[test]
+    fn a_row_that_is_not_a_finding_is_refused() {
+        assert!(finding("schema", "I7", "k".into(), String::new()).is_ok());
+        assert!(finding("nonsense", "I7", "k".into(), String::new()).is_err());
+        assert!(finding("schema", "I99", "k".into(), String::new()).is_err());
+        assert!(finding("schema", "I7", String::new(), String::new()).is_err());
+    }
+
+    #[test]
+    fn an_empty_table_has_no_findings() {
+        assert_eq!(check_items_sql(&[]).unwrap(), Vec::new());
+    }
+}
