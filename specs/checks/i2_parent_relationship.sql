@@ -1,8 +1,9 @@
 -- I2: every resource of a type with a parent has _parentUrn, _ancestors and exactly one
 -- ParentChildRelationship naming it as child, with _parentUrn as parent, and the parent is of
--- the declared parent type. Resources of root types have none of these.
--- A type's declaration is what its resources agree on (one finding per type, key
--- "type {resourceType}"), or what the type registry (EntitySchema records) says.
+-- one of the declared parent types. Resources of root types have none of these.
+-- A type's declaration is what its resources agree on (having a parent or not; one finding per
+-- type, key "type {resourceType}"), and which types its parents are is what the type registry
+-- (EntitySchema records: `parents`, else `parent`) says; a type may declare several.
 -- Fence exemption (sections 7 and 9): a resource in a fenced subtree (it, or one of its
 -- _ancestors, carries _deleting) is not reported for a missing parent or a missing
 -- ParentChildRelationship record under its parent.
@@ -36,15 +37,17 @@ under_parent AS (
 typed AS (
   SELECT pk_type,
     SUM(CASE WHEN parent IS NULL THEN 0 ELSE 1 END) AS with_parent,
-    SUM(CASE WHEN parent IS NULL THEN 1 ELSE 0 END) AS without_parent,
-    COUNT(DISTINCT CASE WHEN parent IS NULL THEN NULL ELSE parent_type END) AS parent_types
+    SUM(CASE WHEN parent IS NULL THEN 1 ELSE 0 END) AS without_parent
   FROM res GROUP BY pk_type
 ),
 registry AS (
-  SELECT reg_domain, reg_resource_type, reg_parent
+  SELECT reg_domain, reg_resource_type
   FROM ddbrel_items
   WHERE type = 'EntitySchema' AND reg_domain IS NOT NULL AND reg_resource_type IS NOT NULL
     AND reg_account_scoped IS NOT NULL AND reg_schema_version IS NOT NULL
+),
+allowed AS (
+  SELECT DISTINCT reg_domain, reg_resource_type, parent_type FROM ddbrel_registry_parents
 )
 -- The record alone (pass 1): _parentUrn and _ancestors together.
 SELECT 'parent-relationship' AS kind, 'I2' AS invariant, item_key AS key,
@@ -89,19 +92,20 @@ SELECT 'parent-relationship', 'I2', pc.item_key,
 FROM pc JOIN res c ON c.pk = pc.child
 WHERE c.parent IS NULL OR c.parent <> pc.parent
 UNION ALL
--- The resources of one type disagree on having a parent, or on its type.
+-- The resources of one type disagree on having a parent.
 SELECT 'parent-relationship', 'I2', 'type ' || pk_type,
   'some resources have a parent, others none'
 FROM typed WHERE with_parent > 0 AND without_parent > 0
 UNION ALL
-SELECT 'parent-relationship', 'I2', 'type ' || pk_type, 'parents of several types'
-FROM typed WHERE parent_types > 1
-UNION ALL
--- I10: a registered type's resources have a parent of the registered parent type (none for a
--- root type); one finding per type.
+-- I10: a registered type's resources have a parent of one of the registered parent types (none
+-- for a root type); one finding per type.
 SELECT DISTINCT 'parent-relationship', 'I2', 'type ' || r.pk_type,
-  'the parent type differs from the registered one'
+  'the parent type is not a registered one'
 FROM res r
 JOIN registry g ON g.reg_domain = r.pk_domain AND g.reg_resource_type = r.pk_type
-WHERE COALESCE(CASE WHEN r.parent IS NULL THEN NULL ELSE r.parent_type END, '')
-  <> COALESCE(g.reg_parent, '')
+LEFT JOIN allowed a ON a.reg_domain = r.pk_domain AND a.reg_resource_type = r.pk_type
+  AND a.parent_type = r.parent_type
+LEFT JOIN allowed any_parent ON any_parent.reg_domain = r.pk_domain
+  AND any_parent.reg_resource_type = r.pk_type
+WHERE (r.parent IS NOT NULL AND a.parent_type IS NULL)
+  OR (r.parent IS NULL AND any_parent.parent_type IS NOT NULL)

@@ -5,7 +5,8 @@
 //! SQL file per invariant in `specs/checks/*.sql` ([`CHECKS`]), each a single `SELECT`
 //! returning rows `(kind, invariant, key, detail)`. They read a few flattened views of a
 //! DynamoDB export (`ddbrel_items`, `ddbrel_unique_keys`, `ddbrel_member_of`,
-//! `ddbrel_conveying`, `ddbrel_ancestors`, `ddbrel_root_listing`), written once per engine in
+//! `ddbrel_conveying`, `ddbrel_ancestors`, `ddbrel_root_listing`,
+//! `ddbrel_registry_parents`), written once per engine in
 //! `specs/checks/views/`: SQLite here, Athena/Trino and Spark SQL for exports in S3
 //! ([`SqlEngine`], [`script`]). The files are embedded with `include_str!`, so they are the
 //! single source of the checks.
@@ -88,13 +89,14 @@ pub const CHECKS: &[(&str, &str)] = &[
 ];
 
 /// The views the checks read, in `specs/checks/views/*.sql`.
-pub const VIEWS: [&str; 6] = [
+pub const VIEWS: [&str; 7] = [
     "ddbrel_items",
     "ddbrel_unique_keys",
     "ddbrel_member_of",
     "ddbrel_conveying",
     "ddbrel_ancestors",
     "ddbrel_root_listing",
+    "ddbrel_registry_parents",
 ];
 
 /// The invariant names a check may report (those of [`Finding::invariant`]).
@@ -113,6 +115,7 @@ const INDEXES: &[(&str, &str)] = &[
     ("ddbrel_ancestors", "pk, pos"),
     ("ddbrel_ancestors", "urn"),
     ("ddbrel_root_listing", "pk"),
+    ("ddbrel_registry_parents", "reg_domain, reg_resource_type"),
 ];
 
 /// An SQL engine the checks are published for: each has its own file of views, the checks

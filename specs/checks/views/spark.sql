@@ -37,6 +37,7 @@
 --     `domain`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>,
 --     `resourceType`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>,
 --     `parent`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>,
+--     `parents`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>,
 --     `accountScoped`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>,
 --     `schemaVersion`: STRUCT<S: STRING, N: STRING, `BOOL`: BOOLEAN, `NULL`: BOOLEAN, SS: ARRAY<STRING>, L: ARRAY<STRUCT<S: STRING>>>
 --     >
@@ -157,3 +158,14 @@ FROM (
   WHERE Item.`_type`.S = 'Resource' AND Item.`_parentUrn` IS NULL
 ) x
 WHERE pk RLIKE '^urn:[^:]+:[^:]+::.+$';
+
+-- The parent types a registered type allows (SCHEMA.md section 5.5): each element of
+-- `parents` when the record has it, else its `parent` (none for a root type).
+CREATE OR REPLACE TEMPORARY VIEW ddbrel_registry_parents AS
+SELECT Item.`domain`.S AS reg_domain, Item.`resourceType`.S AS reg_resource_type, e.S AS parent_type
+FROM ddbrel_export LATERAL VIEW explode(Item.`parents`.L) u AS e
+WHERE Item.`_type`.S = 'EntitySchema' AND e.S IS NOT NULL
+UNION ALL
+SELECT Item.`domain`.S, Item.`resourceType`.S, Item.`parent`.S
+FROM ddbrel_export
+WHERE Item.`_type`.S = 'EntitySchema' AND Item.`parents` IS NULL AND Item.`parent`.S IS NOT NULL;

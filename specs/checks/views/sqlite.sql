@@ -154,3 +154,20 @@ fnv(pk, prefix, i, h) AS (
 )
 SELECT pk, 'roots#' || prefix || (h % 8) AS gsi1pk
 FROM fnv WHERE i = length(pk);
+
+-- The parent types a registered type allows (SCHEMA.md section 5.5): each element of
+-- `parents` when the record has it, else its `parent` (none for a root type).
+CREATE VIEW ddbrel_registry_parents AS
+SELECT json_extract(line, '$.Item.domain.S') AS reg_domain,
+  json_extract(line, '$.Item.resourceType.S') AS reg_resource_type,
+  json_extract(e.value, '$.S') AS parent_type
+FROM ddbrel_export, json_each(line, '$.Item.parents.L') AS e
+WHERE json_extract(line, '$.Item._type.S') = 'EntitySchema'
+  AND json_extract(e.value, '$.S') IS NOT NULL
+UNION ALL
+SELECT json_extract(line, '$.Item.domain.S'), json_extract(line, '$.Item.resourceType.S'),
+  json_extract(line, '$.Item.parent.S')
+FROM ddbrel_export
+WHERE json_extract(line, '$.Item._type.S') = 'EntitySchema'
+  AND json_type(line, '$.Item.parents') IS NULL
+  AND json_extract(line, '$.Item.parent.S') IS NOT NULL;

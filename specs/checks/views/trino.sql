@@ -36,6 +36,7 @@
 --     `domain`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>,
 --     `resourceType`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>,
 --     `parent`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>,
+--     `parents`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>,
 --     `accountScoped`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>,
 --     `schemaVersion`: struct<S:string, N:string, `BOOL`:boolean, `NULL`:boolean, SS:array<string>, L:array<struct<S:string>>>
 --     >
@@ -159,3 +160,14 @@ FROM (
   WHERE item."_type".s = 'Resource' AND item."_parenturn" IS NULL
 ) x
 WHERE regexp_like(pk, '^urn:[^:]+:[^:]+::.+$');
+
+-- The parent types a registered type allows (SCHEMA.md section 5.5): each element of
+-- `parents` when the record has it, else its `parent` (none for a root type).
+CREATE OR REPLACE VIEW ddbrel_registry_parents AS
+SELECT item."domain".s AS reg_domain, item."resourcetype".s AS reg_resource_type, u.s AS parent_type
+FROM ddbrel_export CROSS JOIN UNNEST(item."parents".l) AS u (s)
+WHERE item."_type".s = 'EntitySchema' AND u.s IS NOT NULL
+UNION ALL
+SELECT item."domain".s, item."resourcetype".s, item."parent".s
+FROM ddbrel_export
+WHERE item."_type".s = 'EntitySchema' AND item."parents" IS NULL AND item."parent".s IS NOT NULL;
