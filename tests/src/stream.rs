@@ -5,7 +5,26 @@ use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType};
 use ddbrel_runtime::stream::{self, Change, StreamRecord};
 use serde_json::{Value, json};
 
+use entities::{Account, Plan, User};
+
 use crate::TestEnv;
+
+/// The account the stream tests create (its slug is a unique value, so its marker shows up).
+pub fn acme() -> Account {
+    Account {
+        name: "Acme".into(),
+        slug: "Acme".into(),
+        plan: Plan::Free,
+    }
+}
+
+/// The user the stream tests create (its email is unique per account).
+pub fn ann() -> User {
+    User {
+        email: "Ann@Example.com".into(),
+        display_name: "Ann".into(),
+    }
+}
 
 /// The table's stream, read through the engine's Streams API over plain HTTP.
 pub struct Stream {

@@ -12,8 +12,8 @@ use ddbrel_runtime::stream::{
 };
 use ddbrel_runtime::{AnyUrn, DeleteOptions, Entity, Error, Item, Stored};
 use ddbrel_tests::TestEnv;
-use ddbrel_tests::stream::Stream;
-use entities::{Account, Job, JobCollection, JobStatus, Label, Plan, Team, User};
+use ddbrel_tests::stream::{Stream, acme, ann};
+use entities::{Account, Job, JobCollection, JobStatus, Label, Team, User};
 use serde::{Deserialize, Serialize};
 
 fn resource<'a>(changes: &'a [Change], urn: &AnyUrn) -> &'a ResourceChange {
@@ -50,21 +50,6 @@ fn memberships(changes: &[Change]) -> Vec<&MembershipChange> {
 
 fn changed(r: &ResourceChange) -> Vec<&str> {
     r.changed.iter().map(String::as_str).collect()
-}
-
-fn acme() -> Account {
-    Account {
-        name: "Acme".into(),
-        slug: "Acme".into(),
-        plan: Plan::Free,
-    }
-}
-
-fn ann() -> User {
-    User {
-        email: "Ann@Example.com".into(),
-        display_name: "Ann".into(),
-    }
 }
 
 #[tokio::test]

@@ -9,24 +9,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use ddbrel_runtime::stream::{self, Change, MarkerChangeKind, StreamEvent, StreamRecord};
 use ddbrel_runtime::{Error, Item};
 use ddbrel_tests::TestEnv;
-use ddbrel_tests::stream::Stream;
-use entities::{Account, Plan, Team, User};
+use ddbrel_tests::stream::{Stream, acme, ann};
+use entities::{Account, Team};
 use serde_json::json;
-
-fn acme() -> Account {
-    Account {
-        name: "Acme".into(),
-        slug: "Acme".into(),
-        plan: Plan::Free,
-    }
-}
-
-fn ann() -> User {
-    User {
-        email: "Ann@Example.com".into(),
-        display_name: "Ann".into(),
-    }
-}
 
 /// An item of every attribute type, as another application might keep in the table.
 fn foreign_item(record_type: Option<&str>) -> Item {
