@@ -152,6 +152,43 @@ impl TestEnv {
             .expect("put_item");
     }
 
+    /// Deletes one raw item by key with the plain SDK (no condition), as a corruption would.
+    pub async fn delete_raw(&self, pk: &str, sk: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.raw
+            .delete_item()
+            .table_name(self.store.table())
+            .key("PK", AttributeValue::S(pk.to_string()))
+            .key("SK", AttributeValue::S(sk.to_string()))
+            .send()
+            .await
+            .expect("delete_item");
+    }
+
+    /// Runs `update` (an update expression with `#a` for `name`, and `:v` for `value` when
+    /// given) on one raw item with the plain SDK, without a condition.
+    pub async fn update_raw(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &str,
+        name: &str,
+        value: Option<aws_sdk_dynamodb::types::AttributeValue>,
+    ) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.raw
+            .update_item()
+            .table_name(self.store.table())
+            .key("PK", AttributeValue::S(pk.to_string()))
+            .key("SK", AttributeValue::S(sk.to_string()))
+            .update_expression(update)
+            .expression_attribute_names("#a", name)
+            .set_expression_attribute_values(value.map(|v| [(":v".to_string(), v)].into()))
+            .send()
+            .await
+            .expect("update_item");
+    }
+
     /// One raw item by key, read with the plain SDK.
     pub async fn raw_item(&self, pk: &str, sk: &str) -> Option<ddbrel_runtime::Item> {
         use aws_sdk_dynamodb::types::AttributeValue;

@@ -53,14 +53,7 @@ async fn an_export_audits_as_the_live_table_does() {
     let job = t.jobs[0].urn.to_string();
     let col = t.collections[0].urn.to_string();
     let acct = t.account.urn.to_string();
-    env.raw
-        .delete_item()
-        .table_name(env.store.table())
-        .key("PK", AV::S(col.clone()))
-        .key("SK", AV::S(keys::child_sk(&job)))
-        .send()
-        .await
-        .unwrap();
+    env.delete_raw(&col, &keys::child_sk(&job)).await;
     let marker = env
         .raw_item(&acct, &acct)
         .await
@@ -69,34 +62,12 @@ async fn an_export_audits_as_the_live_table_does() {
         .and_then(|v| v.as_ss().ok())
         .and_then(|k| k.first().cloned())
         .expect("the account holds its slug marker");
-    env.raw
-        .delete_item()
-        .table_name(env.store.table())
-        .key("PK", AV::S(marker.clone()))
-        .key("SK", AV::S(marker))
-        .send()
-        .await
-        .unwrap();
-    env.raw
-        .update_item()
-        .table_name(env.store.table())
-        .key("PK", AV::S(col.clone()))
-        .key("SK", AV::S(col))
-        .update_expression("SET #c = :n")
-        .expression_attribute_names("#c", "_childCount")
-        .expression_attribute_values(":n", AV::N("9".into()))
-        .send()
-        .await
-        .unwrap();
-    env.raw
-        .update_item()
-        .table_name(env.store.table())
-        .key("PK", AV::S(acct.clone()))
-        .key("SK", AV::S(acct))
-        .update_expression("REMOVE GSI1PK, GSI1SK")
-        .send()
-        .await
-        .unwrap();
+    env.delete_raw(&marker, &marker).await;
+    let nine = Some(AV::N("9".into()));
+    env.update_raw(&col, &col, "SET #a = :v", "_childCount", nine)
+        .await;
+    env.update_raw(&acct, &acct, "REMOVE #a, GSI1SK", "GSI1PK", None)
+        .await;
     let (live, snapshot) = both(&env, &dir.path().join("planted")).await;
     assert!(live.findings.len() >= 4, "{:?}", findings(&live));
     assert_eq!(findings(&live), findings(&snapshot));
