@@ -58,17 +58,16 @@ pub async fn check(
     export: Option<&std::path::Path>,
     sql: bool,
 ) -> Result<(), Failure> {
+    let pb = progress::counter("reading");
+    let report = reporter(&pb);
     let audit = match (export, sql) {
-        (Some(dir), false) => integrity::audit_export(dir)?,
-        (None, false) => live_audit(ctx, segments).await?,
-        (Some(dir), true) => integrity::sql::audit_export_sql(dir)?,
-        (None, true) => {
-            let pb = progress::counter("scanning, then checking in SQL");
-            let audit = integrity::sql::audit_sql(&ctx.store, segments).await;
-            pb.finish_and_clear();
-            audit?
-        }
+        (Some(dir), false) => integrity::audit_export(dir),
+        (None, false) => integrity::audit_with(&ctx.store, segments, Some(report)).await,
+        (Some(dir), true) => integrity::sql::audit_export_sql_with(dir, Some(report)),
+        (None, true) => integrity::sql::audit_sql_with(&ctx.store, segments, Some(report)).await,
     };
+    pb.finish_and_clear();
+    let audit = audit?;
     print_audit(ctx, &audit);
     finish(ctx, repair, segments, &audit).await
 }
@@ -76,17 +75,21 @@ pub async fn check(
 /// Audits the live table with a progress counter.
 async fn live_audit(ctx: &Ctx, segments: u32) -> Result<integrity::Audit, Failure> {
     let pb = progress::counter("scanning");
-    let report = pb.clone();
-    let on_progress: integrity::AuditProgress = Arc::new(move |phase, n| {
-        match phase {
-            integrity::AuditPhase::Scanning => report.set_message("scanning"),
-            integrity::AuditPhase::Checking => report.set_message("checking"),
-        }
-        report.set_position(n);
-    });
-    let audit = integrity::audit_with(&ctx.store, segments, Some(on_progress)).await;
+    let audit = integrity::audit_with(&ctx.store, segments, Some(reporter(&pb))).await;
     pb.finish_and_clear();
     Ok(audit?)
+}
+
+/// Shows an audit's phase and count (and so its rate) on the progress counter `pb`.
+fn reporter(pb: &indicatif::ProgressBar) -> integrity::AuditProgress {
+    let pb = pb.clone();
+    Arc::new(move |phase, n| {
+        match phase {
+            integrity::AuditPhase::Scanning => pb.set_message("reading"),
+            integrity::AuditPhase::Checking => pb.set_message("checking"),
+        }
+        pb.set_position(n);
+    })
 }
 
 /// Exit status 3 on findings, unless `repair` fixes them all.

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use futures::stream::{self, StreamExt};
 use rusqlite::Connection;
 
-use super::{Audit, Finding, FindingKind};
+use super::{Audit, AuditPhase, AuditProgress, Finding, FindingKind};
 use crate::Item;
 use crate::error::{Error, Result};
 use crate::records::json::to_dynamodb_json;
@@ -203,12 +203,35 @@ pub fn check_items_sql(items: &[Item]) -> Result<Vec<Finding>> {
 /// streamed line by line into the scratch database, then checked. The findings are not
 /// repairable (see the module docs).
 pub fn audit_export_sql(dir: &Path) -> Result<Audit> {
+    audit_export_sql_with(dir, None)
+}
+
+/// Records between two progress reports while an export loads.
+const REPORT_EVERY: u64 = 10_000;
+
+/// [`audit_export_sql`], reporting progress to `progress`: the records loaded so far
+/// ([`AuditPhase::Scanning`], every 10,000 and once at the end), then
+/// [`AuditPhase::Checking`] once.
+pub fn audit_export_sql_with(dir: &Path, progress: Option<AuditProgress>) -> Result<Audit> {
     let mut db = Scratch::create()?;
     let mut records = 0u64;
     db.load(|put| {
-        records = super::export::visit_export(dir, &mut |line, _item| put(line))?;
+        let mut loaded = 0u64;
+        records = super::export::visit_export(dir, &mut |line, _item| {
+            loaded += 1;
+            if loaded.is_multiple_of(REPORT_EVERY)
+                && let Some(report) = &progress
+            {
+                report(AuditPhase::Scanning, loaded);
+            }
+            put(line)
+        })?;
         Ok(())
     })?;
+    if let Some(report) = &progress {
+        report(AuditPhase::Scanning, records);
+        report(AuditPhase::Checking, records);
+    }
     Ok(Audit {
         records: usize::try_from(records).unwrap_or(usize::MAX),
         findings: db.run()?,
@@ -221,6 +244,16 @@ pub fn audit_export_sql(dir: &Path) -> Result<Audit> {
 /// arrives (memory holds the pages in flight, not the table), then checked. The findings are
 /// not repairable (see the module docs).
 pub async fn audit_sql(store: &Store, segments: u32) -> Result<Audit> {
+    audit_sql_with(store, segments, None).await
+}
+
+/// [`audit_sql`], reporting progress to `progress`: the records read after every page of
+/// the scan ([`AuditPhase::Scanning`]), then [`AuditPhase::Checking`] once.
+pub async fn audit_sql_with(
+    store: &Store,
+    segments: u32,
+    progress: Option<AuditProgress>,
+) -> Result<Audit> {
     let segments = segments.clamp(1, 1_000_000);
     let concurrency = usize::try_from(segments).unwrap_or(usize::MAX).min(32);
     let mut pages = stream::iter(0..segments)
@@ -253,8 +286,14 @@ pub async fn audit_sql(store: &Store, segments: u32) -> Result<Audit> {
             }
             Ok(())
         })?;
+        if let Some(report) = &progress {
+            report(AuditPhase::Scanning, records as u64);
+        }
     }
     drop(pages);
+    if let Some(report) = &progress {
+        report(AuditPhase::Checking, records as u64);
+    }
     Ok(Audit {
         records,
         findings: db.run()?,
