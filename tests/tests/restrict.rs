@@ -335,13 +335,12 @@ async fn race_a_restricting_child_created_after_the_fence_is_refused() {
     assert!(env.scan_all().await.is_empty());
 }
 
-/// The limit of the sweep (SCHEMA.md §7, "Restrict"): a restricting child created under a
-/// resource that was a leaf when the pass read it, before the sweep deletes that leaf. The
-/// leaf's delete is cancelled and the sweep stops with `Restricted`, fenced: the restricting
-/// child is never deleted, what was deleted went with its counts, and the cascade resumes
-/// once the child is gone.
+/// The sweep, after its pass: the delete of a resource that was a leaf when the pass read it
+/// is held, and a restricting child is created under that leaf meanwhile. A restricting
+/// child's create checks every ancestor above its parent for a fence, so it is refused
+/// (`BeingDeleted`, naming the fenced root), and the cascade, whose pass found nothing, ends.
 #[tokio::test]
-async fn a_restricting_child_under_a_leaf_the_pass_read_stops_the_sweep() {
+async fn race_a_restricting_child_under_a_leaf_the_pass_read_is_refused() {
     let env = TestEnv::new().await;
     let a = account(&env, "leafrace").await;
     let s = env
@@ -354,18 +353,81 @@ async fn a_restricting_child_under_a_leaf_the_pass_read_stops_the_sweep() {
     let root = a.urn.as_any().clone();
     let task = tokio::spawn(async move { store.delete_with(&root, sweep()).await });
     held.arrived().await;
-    let b = env
+    let refused = env.store.create_child(&s, Book { title: "b".into() }).await;
+    match refused {
+        Err(Error::BeingDeleted { urn }) => assert_eq!(urn, a.urn.to_string()),
+        other => panic!("expected BeingDeleted naming the account, got {other:?}"),
+    }
+    // The same create in a composed transaction is refused the same way.
+    let mut tx = env.store.transaction();
+    tx.create_child(&s, Book { title: "c".into() });
+    let e = tx.commit().await.unwrap_err();
+    assert!(
+        matches!(e.error, Error::BeingDeleted { ref urn } if *urn == a.urn.to_string()),
+        "{e:?}"
+    );
+    held.release();
+    let report = task.await.unwrap().unwrap();
+    assert_eq!(report.resource_count(), 2, "{report:?}");
+    assert!(env.scan_all().await.is_empty());
+}
+
+/// The same for a member added to a restricting collection that was a leaf when the pass read
+/// it: the membership checks the collection's ancestors, and is refused.
+#[tokio::test]
+async fn race_a_member_added_to_a_leaf_restricting_collection_is_refused() {
+    let env = TestEnv::new().await;
+    let a = account(&env, "rosterrace").await;
+    let r = env
         .store
-        .create_child(&s, Book { title: "b".into() })
+        .create_child(&a, Roster { name: "r".into() })
         .await
         .unwrap();
+    let n = note(&env, &a).await;
+    let mut held = env.gate.hold("TransactWriteItems", 1, Some(r.urn.as_str()));
+    let store = env.store.clone();
+    let root = a.urn.as_any().clone();
+    let task = tokio::spawn(async move { store.delete_with(&root, sweep()).await });
+    held.arrived().await;
+    let refused = env.store.add_member(&r, &n).await;
+    assert!(
+        matches!(refused, Err(Error::BeingDeleted { ref urn }) if *urn == a.urn.to_string()),
+        "{refused:?}"
+    );
+    let mut tx = env.store.transaction();
+    tx.add_member(&r, &n);
+    let e = tx.commit().await.unwrap_err();
+    assert!(matches!(e.error, Error::BeingDeleted { .. }), "{e:?}");
     held.release();
-    let (au, su, bu) = (a.urn.as_any(), s.urn.as_any(), b.urn.as_any());
-    assert_restricted(task.await.unwrap(), au, su, bu, "child");
-    assert!(env.store.try_get(&b.urn).await.unwrap().is_some());
-    assert_ok(&env).await;
-
-    env.store.delete(&b).await.unwrap();
-    env.store.delete_urn(au).await.unwrap();
+    task.await.unwrap().unwrap();
     assert!(env.scan_all().await.is_empty());
+}
+
+/// Without a cascade, a restricting child and a restricting membership are one transaction
+/// each, the ancestor checks included, and a non-restricting child checks no ancestor.
+#[tokio::test]
+async fn a_restricting_relationship_checks_the_ancestors_in_its_one_transaction() {
+    let env = TestEnv::new().await;
+    let a = account(&env, "guard").await;
+    let s = env
+        .store
+        .create_child(&a, Shelf { name: "s".into() })
+        .await
+        .unwrap();
+    let c = &env.counter;
+    let (b, n) = c
+        .measure(env.store.create_child(&s, Book { title: "b".into() }))
+        .await;
+    b.unwrap();
+    assert_eq!(n, [("TransactWriteItems".to_string(), 1)].into());
+    let r = env
+        .store
+        .create_child(&a, Roster { name: "r".into() })
+        .await
+        .unwrap();
+    let no = note(&env, &a).await;
+    let (added, n) = c.measure(env.store.add_member(&r, &no)).await;
+    added.unwrap();
+    assert_eq!(n, [("TransactWriteItems".to_string(), 1)].into());
+    assert_ok(&env).await;
 }

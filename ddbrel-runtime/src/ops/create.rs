@@ -202,26 +202,64 @@ impl Store {
                 check = check.and(writes::incarnation(created));
             }
             tx.push(writes::count(parent.as_str(), attr::CHILD_COUNT, 1).when(check));
-            // No other ancestor is checked (SCHEMA.md §7): a cascade above fences the parent
-            // before it reads the parent's partition, or deletes the parent as a leaf
-            // conditioned on its count, so this create either lands before and is found, or
-            // is refused.
+            // No other ancestor is checked (SCHEMA.md §7), but by a restricting child (below):
+            // a cascade above fences the parent before it reads the parent's partition, or
+            // deletes the parent as a leaf conditioned on its count, so this create either
+            // lands before and is found, or is refused.
         }
         for m in markers {
             tx.push(writes::put_marker(marker_item::<E>(m, urn, now)));
         }
+        // A restricting child (SCHEMA.md §7, "Restrict") also checks that no ancestor above
+        // its parent is fenced: a cascade that passed over its parent while it was a leaf is
+        // under way above, and its verdict must hold until it ends.
+        let guarded = restricting_guard::<E>(meta);
+        for ancestor in guarded {
+            tx.push(Write::check(
+                ancestor.as_str(),
+                ancestor.as_str(),
+                writes::not_fenced(),
+            ));
+        }
         match tx.send(self, urn).await? {
             TxOutcome::Applied => Ok(()),
-            TxOutcome::Cancelled(reasons) => Err(decode_insert_failure::<E>(
-                &reasons,
-                urn,
-                meta,
-                markers,
-                1 + parent_actions,
-            )),
+            TxOutcome::Cancelled(reasons) => {
+                let first_guard = 1 + parent_actions + markers.len();
+                if let Some(fenced) = guarded
+                    .iter()
+                    .enumerate()
+                    .find(|(i, _)| {
+                        reasons
+                            .get(first_guard + i)
+                            .is_some_and(Cancelled::condition_failed)
+                    })
+                    .map(|(_, a)| a)
+                {
+                    return Err(Error::BeingDeleted {
+                        urn: fenced.to_string(),
+                    });
+                }
+                Err(decode_insert_failure::<E>(
+                    &reasons,
+                    urn,
+                    meta,
+                    markers,
+                    1 + parent_actions,
+                ))
+            }
         }
     }
 }
+/// The ancestors above the parent that a create of an `E` checks for a fence: all of them
+/// when `E` restricts its parent's delete (`#[parent(.., on_delete = restrict)]`), none
+/// otherwise (SCHEMA.md §7, "Restrict").
+pub(crate) fn restricting_guard<E: Entity>(meta: &ResourceMeta) -> &[AnyUrn] {
+    match (E::descriptor().on_delete, meta.ancestors.split_last()) {
+        (crate::entity::OnDelete::Restrict, Some((_parent, above))) => above,
+        _ => &[],
+    }
+}
+
 /// Whether two items are equal, sets compared as sets.
 fn same_item(a: &Item, b: &Item) -> bool {
     fn norm(v: &AttributeValue) -> AttributeValue {

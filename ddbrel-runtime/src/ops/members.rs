@@ -71,11 +71,24 @@ impl Store {
             );
             // No ancestor of either end is checked (SCHEMA.md §7): a cascade above fences each end
             // before it reads the end's memberships, or deletes it as a leaf conditioned on its
-            // `_memberOf` and counts as read.
+            // `_memberOf` and counts as read. Except for a restricting collection, whose
+            // ancestors must not be fenced (§7, "Restrict": a cascade that passed over the
+            // collection while it was a leaf is under way above).
+            let guarded = restricting_guard::<C>(&collection.meta, m);
+            for a in &guarded {
+                tx.push(Write::check(a.as_str(), a.as_str(), writes::not_fenced()));
+            }
             let reasons = match tx.send(self, c.as_str()).await? {
                 TxOutcome::Applied => return Ok(membership),
                 TxOutcome::Cancelled(reasons) => reasons,
             };
+            let fenced = guarded
+                .iter()
+                .enumerate()
+                .find(|(i, _)| reasons.get(3 + i).is_some_and(Cancelled::condition_failed));
+            if let Some((_, a)) = fenced {
+                return Err(Error::BeingDeleted { urn: a.to_string() });
+            }
             if let Some(e) = add_member_failure(&reasons, c, m) {
                 return Err(e);
             }
@@ -322,6 +335,23 @@ impl Store {
 
 /// The error for a cancelled add-member transaction (record, collection, member, in that
 /// order), or `None` when only the record's condition failed.
+/// The ancestors of a collection that adding `member` to it checks for a fence: all of them
+/// (but the member itself, which the transaction already conditions) when `C` restricts its
+/// delete while it has members, none otherwise (SCHEMA.md §7, "Restrict").
+pub(crate) fn restricting_guard<'a, C: Collection>(
+    collection: &'a crate::records::resource::ResourceMeta,
+    member: &AnyUrn,
+) -> Vec<&'a AnyUrn> {
+    if collection_rule::<C>() != crate::entity::OnDelete::Restrict {
+        return Vec::new();
+    }
+    collection
+        .ancestors
+        .iter()
+        .filter(|a| *a != member)
+        .collect()
+}
+
 fn add_member_failure(reasons: &[Cancelled], c: &AnyUrn, m: &AnyUrn) -> Option<Error> {
     let failed = |i: usize| reasons.get(i).filter(|r| r.condition_failed());
     let end = |i: usize, urn: &AnyUrn| {

@@ -8,7 +8,11 @@
 //! - The sweep refuses in a pass of its own, after the root's fence and before its first
 //!   delete: top-down, each internal node is fenced (as the sweep itself would) before its
 //!   partition is read, so no new record appears beneath it. A refusal lifts the fences this
-//!   run set, conditioned on their being this run's, and the table is as it was.
+//!   run set, conditioned on their being this run's, and the table is as it was. Leaves are
+//!   not fenced; a restricting child created under one (or a member added to a restricting
+//!   collection that is one) is refused instead, by its own check of every ancestor, the
+//!   fenced root among them (`ops::create::restricting_guard`,
+//!   `ops::members::restricting_guard`), so the pass's verdict holds until the sweep ends.
 
 use std::time::Duration;
 

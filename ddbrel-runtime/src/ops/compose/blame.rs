@@ -53,8 +53,15 @@ pub(super) fn blame(reasons: &[Cancelled], blames: &[Blames]) -> CommitError {
                     parent: parent.clone(),
                 },
             },
-            Blame::End { urn } if fenced => Error::BeingDeleted { urn: urn.clone() },
+            Blame::End { urn } | Blame::Ancestor { urn } if fenced => {
+                Error::BeingDeleted { urn: urn.clone() }
+            }
             Blame::End { urn } => Error::RelatedMissing { urn: urn.clone() },
+            // Only a fence fails the check; a write of another step on the item failed.
+            Blame::Ancestor { urn } => Error::ChangedMeanwhile {
+                urn: urn.clone(),
+                what: "checking the ancestors of a restricting relationship".into(),
+            },
             Blame::Marker {
                 resource_type,
                 marker,
@@ -106,7 +113,7 @@ fn breaks(blame: &Blame, old: Option<&crate::Item>) -> bool {
         Blame::Parent { resource_type, .. } => {
             fenced || attrs::get_s(old, attr::RESOURCE_TYPE).ok() != Some(resource_type.as_str())
         }
-        Blame::End { .. } => fenced,
+        Blame::End { .. } | Blame::Ancestor { .. } => fenced,
         Blame::AsRead { read, .. } => {
             fenced
                 || attrs::get_u64(old, attr::VERSION).ok() != Some(read.version)

@@ -175,6 +175,13 @@ impl Transaction<'_> {
                 };
                 self.plan.put(step, marker_item::<E>(m, &u, &now), blame)?;
             }
+            // A restricting child checks every ancestor above its parent (SCHEMA.md §7,
+            // "Restrict"), as `Store::create_child` does.
+            for a in crate::ops::create::restricting_guard::<E>(&meta) {
+                let blame = Blame::Ancestor { urn: a.to_string() };
+                self.plan
+                    .condition(step, a.as_str(), writes::not_fenced(), blame)?;
+            }
             Ok(())
         })();
         if let Err(e) = result {
@@ -304,6 +311,15 @@ impl Transaction<'_> {
                         urn: mu.to_string(),
                     },
                 )
+            })
+            .and_then(|_| {
+                // A restricting collection's ancestors, as `Store::add_member` checks them.
+                for a in crate::ops::members::restricting_guard::<C>(&c.meta, m.urn.as_any()) {
+                    let blame = Blame::Ancestor { urn: a.to_string() };
+                    self.plan
+                        .condition(step, a.as_str(), writes::not_fenced(), blame)?;
+                }
+                Ok(())
             });
         if let Err(e) = r {
             self.refuse(step, e);

@@ -25,6 +25,8 @@ pub(crate) enum Blame {
     },
     /// An end of a membership (the collection or the member).
     End { urn: String },
+    /// An ancestor a restricting relationship checks for a fence.
+    Ancestor { urn: String },
     /// A uniqueness marker put by a step.
     Marker {
         resource_type: String,
