@@ -431,3 +431,56 @@ async fn a_restricting_relationship_checks_the_ancestors_in_its_one_transaction(
     assert_eq!(n, [("TransactWriteItems".to_string(), 1)].into());
     assert_ok(&env).await;
 }
+
+/// The type registry records the rule (for tools; deletes read it from the records): `onDelete`
+/// only where it is `restrict`, on the type and on the collection, and the checker accepts it.
+#[tokio::test]
+async fn the_registry_records_restrict() {
+    let env = TestEnv::new().await;
+    env.store
+        .register_types(&[
+            Account::descriptor(),
+            Invoice::descriptor(),
+            Note::descriptor(),
+            Roster::descriptor(),
+        ])
+        .await
+        .unwrap();
+    let raw = |t: &str| format!("type#pp#{t}");
+    let invoice = env
+        .raw_item(
+            ddbrel_runtime::schema::REGISTRY_PK,
+            &raw(Invoice::RESOURCE_TYPE),
+        )
+        .await
+        .unwrap();
+    assert_eq!(invoice["onDelete"].as_s().unwrap(), "restrict");
+    let note = env
+        .raw_item(
+            ddbrel_runtime::schema::REGISTRY_PK,
+            &raw(Note::RESOURCE_TYPE),
+        )
+        .await
+        .unwrap();
+    assert!(!note.contains_key("onDelete"));
+    let roster = env
+        .raw_item(
+            ddbrel_runtime::schema::REGISTRY_PK,
+            &raw(Roster::RESOURCE_TYPE),
+        )
+        .await
+        .unwrap();
+    assert!(!roster.contains_key("onDelete"));
+    let collection = roster["collection"].as_m().unwrap();
+    assert_eq!(collection["onDelete"].as_s().unwrap(), "restrict");
+    let schemas = env.store.registered_types().await.unwrap();
+    let invoice = schemas
+        .iter()
+        .find(|t| t.resource_type == Invoice::RESOURCE_TYPE)
+        .unwrap();
+    assert_eq!(invoice.on_delete, Some(OnDelete::Restrict));
+    let audit = ddbrel_runtime::integrity::audit(&env.store, 2)
+        .await
+        .unwrap();
+    assert!(audit.is_clean(), "{:?}", audit.findings);
+}

@@ -24,6 +24,7 @@ const TYPE_SCHEMA_ATTRS: &[&str] = &[
     "schemaVersion",
     "parent",
     "parents",
+    "onDelete",
     "accountScoped",
     "unique",
     "collection",

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::Item;
-use crate::entity::{EntityDescriptor, UniqueScope};
+use crate::entity::{EntityDescriptor, OnDelete, UniqueScope};
 use crate::error::{Error, Result};
 use crate::records::attrs::{get_s, key_of, s};
 use crate::schema::{PK, REGISTRY_PK, RecordType, SK, attr, keys};
@@ -37,6 +37,12 @@ pub struct TypeSchema {
     /// parent type are as before. Read it through [`TypeSchema::parent_types`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parents: Vec<String>,
+    /// `restrict` when deleting a parent is refused while it has children of this type
+    /// (`#[parent(.., on_delete = restrict)]`); absent (and not stored) for the default,
+    /// cascade. Informational: every delete reads the rule from the relationship records
+    /// (`_onDelete`), never from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<OnDelete>,
     /// Whether the type is account-scoped.
     pub account_scoped: bool,
     /// The unique constraints, in declaration order.
@@ -72,6 +78,10 @@ pub struct CollectionSchema {
     pub members: Vec<String>,
     /// The default for `_conveysAuthorization` on new memberships.
     pub conveys_authorization: bool,
+    /// `restrict` when deleting the collection is refused while it has members; absent (and
+    /// not stored) for the default, cascade. Informational, as [`TypeSchema::on_delete`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<OnDelete>,
 }
 
 impl From<&EntityDescriptor> for TypeSchema {
@@ -88,6 +98,7 @@ impl From<&EntityDescriptor> for TypeSchema {
             } else {
                 Vec::new()
             },
+            on_delete: restrict_only(d.on_delete),
             account_scoped: d.account_scoped,
             unique: d
                 .unique
@@ -102,10 +113,17 @@ impl From<&EntityDescriptor> for TypeSchema {
             collection: d.collection.map(|c| CollectionSchema {
                 members: strings(c.members),
                 conveys_authorization: c.conveys_authorization,
+                on_delete: restrict_only(c.on_delete),
             }),
             fields: strings(d.fields),
         }
     }
+}
+
+/// The rule as stored in the registry: only `restrict` (the default is left out, so records of
+/// types that keep it are as before).
+fn restrict_only(rule: OnDelete) -> Option<OnDelete> {
+    (rule == OnDelete::Restrict).then_some(OnDelete::Restrict)
 }
 
 impl TypeSchema {
@@ -183,7 +201,7 @@ pub fn decode_type_schema(item: &Item) -> Result<TypeSchema> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entity::{CollectionDescriptor, OnDelete, UniqueConstraint};
+    use crate::entity::{CollectionDescriptor, UniqueConstraint};
 
     static DESCRIPTOR: EntityDescriptor = EntityDescriptor {
         type_name: "Book",
