@@ -484,3 +484,18 @@ async fn the_registry_records_restrict() {
         .unwrap();
     assert!(audit.is_clean(), "{:?}", audit.findings);
 }
+
+/// A composed transaction may create a whole chain down to a restricting child: the ancestor
+/// checks skip the ancestors it creates itself (new items cannot be fenced).
+#[tokio::test]
+async fn a_composed_chain_down_to_a_restricting_child_commits() {
+    let env = TestEnv::new().await;
+    let mut tx = env.store.transaction();
+    let a = tx.create(sample::account("chain"));
+    let s = tx.create_child(&a, Shelf { name: "s".into() });
+    let b = tx.create_child(&s, Book { title: "b".into() });
+    let done = tx.commit().await.unwrap();
+    let b = done.stored(&b).unwrap();
+    assert_eq!(b.meta.ancestors.len(), 2);
+    assert_ok(&env).await;
+}

@@ -227,6 +227,9 @@ impl Plan {
                     blames.push((step, blame));
                     Ok(())
                 }
+                // An ancestor created by this very transaction cannot be fenced: its Put
+                // already requires the key to be free.
+                (_, Slot::Put { .. }, _) if matches!(blame, Blame::Ancestor { .. }) => Ok(()),
                 _ => Err(twice(step, urn)),
             },
         }
