@@ -216,9 +216,13 @@ struct LayoutPass {
 impl LayoutPass {
     /// Checks one item's layout.
     fn see(&mut self, item: &Item) {
+        let kept = self.checker.out.len();
         self.checker
             .record(item, &mut super::records::Table::default());
-        self.checker.out.retain(|f| f.invariant == "record");
+        // Only this item's findings are new; the kept ones are not looked at again.
+        let mut new = self.checker.out.split_off(kept);
+        new.retain(|f| f.invariant == "record");
+        self.checker.out.append(&mut new);
     }
 
     /// The SQL findings with the layout findings, in the order [`Scratch::run`] gives.
