@@ -152,6 +152,23 @@ impl TestEnv {
             .expect("put_item");
     }
 
+    /// A fenced sweep of `urn` cut short by a fault before the `k`th request is sent (the
+    /// injector disarmed again after it): what an interrupted cascade leaves behind.
+    pub async fn sweep_cut_at(
+        &self,
+        urn: &ddbrel_runtime::AnyUrn,
+        k: u64,
+    ) -> ddbrel_runtime::Result<ddbrel_runtime::DeleteReport> {
+        self.faults.arm(k, faults::FaultMode::BeforeSend);
+        let options = ddbrel_runtime::DeleteOptions {
+            force_sweep: true,
+            ..Default::default()
+        };
+        let out = self.store.delete_with(urn, options).await;
+        self.faults.disarm();
+        out
+    }
+
     /// Deletes one raw item by key with the plain SDK (no condition), as a corruption would.
     pub async fn delete_raw(&self, pk: &str, sk: &str) {
         use aws_sdk_dynamodb::types::AttributeValue;

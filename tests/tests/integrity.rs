@@ -551,18 +551,7 @@ async fn an_interrupted_cascade_is_finished_by_repair() {
         let account = t.account.urn.as_str().to_string();
         // The cascade of one collection, cut short after the fence.
         let col = t.collections[0].urn.as_any().clone();
-        env.faults.arm(k, FaultMode::BeforeSend);
-        let first = env
-            .store
-            .delete_with(
-                &col,
-                DeleteOptions {
-                    force_sweep: true,
-                    ..Default::default()
-                },
-            )
-            .await;
-        env.faults.disarm();
+        let first = env.sweep_cut_at(&col, k).await;
         assert!(first.is_err(), "k={k}: the fault struck");
 
         let a = audit(&env).await;

@@ -5,10 +5,9 @@
 //! as sorted `(kind, invariant, key)` lists, and are not empty where something was planted.
 
 use aws_sdk_dynamodb::types::AttributeValue as AV;
+use ddbrel_runtime::Item;
 use ddbrel_runtime::integrity::{self, Finding, sql};
-use ddbrel_runtime::{DeleteOptions, Item};
 use ddbrel_tests::TestEnv;
-use ddbrel_tests::faults::FaultMode;
 use ddbrel_tests::records::{child_sk, l, marker, n};
 use ddbrel_tests::sample::{self, Tree, build_tree};
 
@@ -355,18 +354,7 @@ async fn an_interrupted_cascade_is_exempt_as_in_process() {
         let t = tree(&env).await;
         let account = urn(&t.account);
         let col = t.collections[0].urn.as_any().clone();
-        env.faults.arm(k, FaultMode::BeforeSend);
-        let first = env
-            .store
-            .delete_with(
-                &col,
-                DeleteOptions {
-                    force_sweep: true,
-                    ..Default::default()
-                },
-            )
-            .await;
-        env.faults.disarm();
+        let first = env.sweep_cut_at(&col, k).await;
         assert!(first.is_err(), "k={k}: the fault struck");
         let found = same_findings(&env, &format!("k={k}")).await;
         assert_has(&found, "unfinished-cascade", "fence", col.as_str());
@@ -384,18 +372,7 @@ async fn an_interrupted_cascade_of_the_root_is_exempt_as_in_process() {
     let env = TestEnv::new().await;
     let t = tree(&env).await;
     for k in [3, 5, 8] {
-        env.faults.arm(k, FaultMode::BeforeSend);
-        let _ = env
-            .store
-            .delete_with(
-                t.account.urn.as_any(),
-                DeleteOptions {
-                    force_sweep: true,
-                    ..Default::default()
-                },
-            )
-            .await;
-        env.faults.disarm();
+        let _ = env.sweep_cut_at(t.account.urn.as_any(), k).await;
         let found = same_findings(&env, &format!("root, k={k}")).await;
         if env
             .raw_item(&urn(&t.account), &urn(&t.account))
