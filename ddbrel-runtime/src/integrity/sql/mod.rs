@@ -27,14 +27,17 @@
 //! the in-process checker gives, in flat memory. Where the SQL differs from the in-process
 //! checker is listed in `specs/checks/README.md`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use futures::stream::{self, StreamExt};
-use rusqlite::Connection;
 
-use super::{Audit, AuditPhase, AuditProgress, Finding, FindingKind};
+mod scratch;
+
+use scratch::Scratch;
+
+use super::{Audit, AuditPhase, AuditProgress, Finding};
 use crate::Item;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::records::json::to_dynamodb_json;
 use crate::wire::pager::Source;
 use crate::wire::store::Store;
@@ -43,51 +46,51 @@ use crate::wire::store::Store;
 pub const CHECKS: &[(&str, &str)] = &[
     (
         "fence_unfinished_cascade.sql",
-        include_str!("../../../specs/checks/fence_unfinished_cascade.sql"),
+        include_str!("../../../../specs/checks/fence_unfinished_cascade.sql"),
     ),
     (
         "i1_orphaned_relationship.sql",
-        include_str!("../../../specs/checks/i1_orphaned_relationship.sql"),
+        include_str!("../../../../specs/checks/i1_orphaned_relationship.sql"),
     ),
     (
         "i2_parent_relationship.sql",
-        include_str!("../../../specs/checks/i2_parent_relationship.sql"),
+        include_str!("../../../../specs/checks/i2_parent_relationship.sql"),
     ),
     (
         "i3_ancestors.sql",
-        include_str!("../../../specs/checks/i3_ancestors.sql"),
+        include_str!("../../../../specs/checks/i3_ancestors.sql"),
     ),
     (
         "i4_markers.sql",
-        include_str!("../../../specs/checks/i4_markers.sql"),
+        include_str!("../../../../specs/checks/i4_markers.sql"),
     ),
     (
         "i5_accounts.sql",
-        include_str!("../../../specs/checks/i5_accounts.sql"),
+        include_str!("../../../../specs/checks/i5_accounts.sql"),
     ),
     (
         "i6_memberships.sql",
-        include_str!("../../../specs/checks/i6_memberships.sql"),
+        include_str!("../../../../specs/checks/i6_memberships.sql"),
     ),
     (
         "i7_index_keys.sql",
-        include_str!("../../../specs/checks/i7_index_keys.sql"),
+        include_str!("../../../../specs/checks/i7_index_keys.sql"),
     ),
     (
         "i8_resource_layout.sql",
-        include_str!("../../../specs/checks/i8_resource_layout.sql"),
+        include_str!("../../../../specs/checks/i8_resource_layout.sql"),
     ),
     (
         "i9_counts.sql",
-        include_str!("../../../specs/checks/i9_counts.sql"),
+        include_str!("../../../../specs/checks/i9_counts.sql"),
     ),
     (
         "i10_schema_versions.sql",
-        include_str!("../../../specs/checks/i10_schema_versions.sql"),
+        include_str!("../../../../specs/checks/i10_schema_versions.sql"),
     ),
     (
         "i11_root_listing.sql",
-        include_str!("../../../specs/checks/i11_root_listing.sql"),
+        include_str!("../../../../specs/checks/i11_root_listing.sql"),
     ),
 ];
 
@@ -162,9 +165,9 @@ impl SqlEngine {
     /// The engine's views file, `specs/checks/views/{engine}.sql`.
     pub fn views(self) -> &'static str {
         match self {
-            SqlEngine::Sqlite => include_str!("../../../specs/checks/views/sqlite.sql"),
-            SqlEngine::Trino => include_str!("../../../specs/checks/views/trino.sql"),
-            SqlEngine::Spark => include_str!("../../../specs/checks/views/spark.sql"),
+            SqlEngine::Sqlite => include_str!("../../../../specs/checks/views/sqlite.sql"),
+            SqlEngine::Trino => include_str!("../../../../specs/checks/views/trino.sql"),
+            SqlEngine::Spark => include_str!("../../../../specs/checks/views/spark.sql"),
         }
     }
 }
@@ -351,158 +354,6 @@ fn export_line(item: &Item) -> String {
     serde_json::json!({ "Item": to_dynamodb_json(item) }).to_string()
 }
 
-fn sql_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
-    Error::SqlCheck {
-        what: what.into(),
-        reason: e.to_string(),
-    }
-}
-
-/// The scratch database: a temporary file, removed on drop.
-struct Scratch {
-    conn: Option<Connection>,
-    path: PathBuf,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        drop(self.conn.take());
-        // Best effort: a file left behind in the temporary directory harms nothing.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-impl Scratch {
-    fn create() -> Result<Scratch> {
-        let path = std::env::temp_dir().join(format!(
-            "ddbrel-check-{}.sqlite",
-            uuid::Uuid::now_v7().simple()
-        ));
-        let at = |e: rusqlite::Error| sql_error(format!("the database {}", path.display()), e);
-        let conn = Connection::open(&path).map_err(at)?;
-        let scratch = Scratch {
-            conn: Some(conn),
-            path: path.clone(),
-        };
-        // A scratch file: no journal, no fsync; temporary tables on disk too.
-        scratch
-            .conn()?
-            .execute_batch(
-                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
-                 CREATE TABLE ddbrel_export (line TEXT NOT NULL);",
-            )
-            .map_err(at)?;
-        Ok(scratch)
-    }
-
-    fn conn(&self) -> Result<&Connection> {
-        self.conn
-            .as_ref()
-            .ok_or_else(|| sql_error("the database", "already closed"))
-    }
-
-    /// Loads export lines in one transaction: `fill` calls the function it is given once per
-    /// line.
-    fn load(
-        &mut self,
-        fill: impl FnOnce(&mut dyn FnMut(&str) -> Result<()>) -> Result<()>,
-    ) -> Result<()> {
-        let at = |e: rusqlite::Error| sql_error("loading the items", e);
-        let conn = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| sql_error("the database", "already closed"))?;
-        let tx = conn.transaction().map_err(at)?;
-        {
-            let mut insert = tx
-                .prepare("INSERT INTO ddbrel_export (line) VALUES (?1)")
-                .map_err(at)?;
-            fill(&mut |line: &str| insert.execute([line]).map(|_| ()).map_err(at))?;
-        }
-        tx.commit().map_err(at)
-    }
-
-    /// Creates the views, materializes them, runs every check; the findings in key order.
-    fn run(&self) -> Result<Vec<Finding>> {
-        let conn = self.conn()?;
-        conn.execute_batch(SqlEngine::Sqlite.views())
-            .map_err(|e| sql_error("specs/checks/views/sqlite.sql", e))?;
-        // Each view becomes an indexed table of the same name in the temporary schema, which
-        // SQLite resolves before the main one: the checks read the tables.
-        for view in VIEWS {
-            conn.execute_batch(&format!(
-                "CREATE TEMP TABLE {view} AS SELECT * FROM main.{view};"
-            ))
-            .map_err(|e| sql_error(format!("materializing the view {view}"), e))?;
-        }
-        for (i, (table, columns)) in INDEXES.iter().enumerate() {
-            conn.execute_batch(&format!(
-                "CREATE INDEX temp.ddbrel_ix{i} ON {table} ({columns});"
-            ))
-            .map_err(|e| sql_error(format!("indexing {table}"), e))?;
-        }
-        // Statistics for the planner: without them an older SQLite can pick a nested scan for
-        // the joins of the checks (seconds become hours on a large table).
-        conn.execute_batch("ANALYZE temp;")
-            .map_err(|e| sql_error("analyzing the materialized views", e))?;
-        let mut out = Vec::new();
-        for (name, sql) in CHECKS {
-            run_check(conn, name, sql, &mut out)?;
-        }
-        sort_findings(&mut out);
-        Ok(out)
-    }
-}
-
-/// Runs one check file, adding its rows to `out` as findings.
-fn run_check(conn: &Connection, name: &str, sql: &str, out: &mut Vec<Finding>) -> Result<()> {
-    let what = || format!("specs/checks/{name}");
-    let mut stmt = conn.prepare(sql).map_err(|e| sql_error(what(), e))?;
-    let mut rows = stmt.query([]).map_err(|e| sql_error(what(), e))?;
-    while let Some(row) = rows.next().map_err(|e| sql_error(what(), e))? {
-        let text = |i: usize| -> Result<String> {
-            row.get::<_, Option<String>>(i)
-                .map_err(|e| sql_error(what(), format!("column {i}: {e}")))
-                .map(Option::unwrap_or_default)
-        };
-        let (kind, invariant, key) = (text(0)?, text(1)?, text(2)?);
-        let detail = if row.as_ref().column_count() > 3 {
-            text(3)?
-        } else {
-            String::new()
-        };
-        out.push(finding(&kind, &invariant, key, detail).map_err(|r| sql_error(what(), r))?);
-    }
-    Ok(())
-}
-
-/// A finding from one row of a check; `Err` says why the row is not one.
-fn finding(
-    kind: &str,
-    invariant: &str,
-    key: String,
-    message: String,
-) -> std::result::Result<Finding, String> {
-    let kind = FindingKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == kind)
-        .ok_or_else(|| format!("a row of unknown kind {kind:?}"))?;
-    let invariant = INVARIANTS
-        .into_iter()
-        .find(|i| *i == invariant)
-        .ok_or_else(|| format!("a row of unknown invariant {invariant:?}"))?;
-    if key.is_empty() {
-        return Err("a row without a key".into());
-    }
-    Ok(Finding {
-        kind,
-        invariant,
-        key,
-        message,
-        actions: Vec::new(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,14 +370,6 @@ mod tests {
             }
             assert_eq!(SqlEngine::parse(engine.as_str()), Some(engine));
         }
-    }
-
-    #[test]
-    fn a_row_that_is_not_a_finding_is_refused() {
-        assert!(finding("schema", "I7", "k".into(), String::new()).is_ok());
-        assert!(finding("nonsense", "I7", "k".into(), String::new()).is_err());
-        assert!(finding("schema", "I99", "k".into(), String::new()).is_err());
-        assert!(finding("schema", "I7", String::new(), String::new()).is_err());
     }
 
     #[test]
