@@ -6,6 +6,7 @@ use ddbrel_runtime::{RequestCounter, Store};
 
 pub mod concurrency;
 pub mod faults;
+pub mod findings;
 pub mod gate;
 pub mod invariants;
 pub mod records;

@@ -8,6 +8,7 @@ use ddbrel_runtime::integrity::{self, Audit, FindingKind, RepairReport};
 use ddbrel_runtime::{DeleteOptions, Item};
 use ddbrel_tests::TestEnv;
 use ddbrel_tests::faults::FaultMode;
+use ddbrel_tests::findings::comparable;
 use ddbrel_tests::invariants;
 use ddbrel_tests::records::{child_sk, marker, n};
 use ddbrel_tests::sample::{self, Tree, build_tree};
@@ -16,8 +17,10 @@ const GHOST: &str = "urn:pp:System.Account::0195555f-0000-7000-8000-00000000dead
 /// The `_constraint` of an Account's slug marker.
 const SLUG: &str = "System.Account.slug";
 
-/// The live audit; the same table written as a DynamoDB export and audited from it (the
-/// snapshot path of #16) must give the same findings.
+/// The audit by the SQL checks, in bounded memory (the CLI's default), which the tests here
+/// repair from. It must give the findings of the in-process checker's live audit, with the
+/// same fixes; and the same table written as a DynamoDB export and audited from it (the
+/// snapshot path of #16) the same findings again.
 async fn audit(env: &TestEnv) -> Audit {
     let live = integrity::audit(&env.store, 3).await.expect("audit");
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -27,7 +30,15 @@ async fn audit(env: &TestEnv) -> Audit {
         snapshot.findings, live.findings,
         "the export audits as the live table"
     );
-    live
+    let bounded = integrity::sql::audit_sql(&env.store, 3)
+        .await
+        .expect("audit by the SQL checks");
+    assert_eq!(
+        comparable(&bounded.findings),
+        comparable(&live.findings),
+        "the SQL checks find what the checker finds, with the same fixes"
+    );
+    bounded
 }
 
 fn render(a: &Audit) -> String {

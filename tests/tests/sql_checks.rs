@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue as AV;
 use ddbrel_runtime::Item;
 use ddbrel_runtime::integrity::{self, Finding, sql};
 use ddbrel_tests::TestEnv;
+use ddbrel_tests::findings::comparable;
 use ddbrel_tests::records::{child_sk, l, marker, n};
 use ddbrel_tests::sample::{self, Tree, build_tree};
 
@@ -80,6 +81,18 @@ fn same_findings_of(items: &[Item], table: &str, what: &str) -> Vec<(String, Str
         "{what}: SQL:{}\nin process:{}",
         render(&from_export.findings),
         render(&in_process)
+    );
+    // And with the records it reports rechecked on their neighbourhoods, the same findings
+    // whole: messages, and the fixes repair would apply.
+    assert_eq!(
+        comparable(&from_export.findings),
+        comparable(&in_process),
+        "{what}: the findings with their fixes"
+    );
+    assert_eq!(
+        comparable(&from_items),
+        comparable(&in_process),
+        "{what}: the findings with their fixes, from items"
     );
     section_9(&in_process)
 }
@@ -382,6 +395,45 @@ async fn an_interrupted_cascade_of_the_root_is_exempt_as_in_process() {
             assert_has(&found, "unfinished-cascade", "fence", &urn(&t.account));
         }
     }
+}
+
+#[tokio::test]
+async fn a_fence_two_levels_up_is_found_through_the_ancestors() {
+    // A job two levels beneath the fence, conveying a collection it is not a member of: a
+    // finding everywhere, but inside a fenced subtree not one to fix. Only the job's
+    // `_ancestors` say it is fenced: the sweep is cut before it fences the job's collection.
+    let env = TestEnv::new().await;
+    let t = tree(&env).await;
+    let _ = env.sweep_cut_at(t.account.urn.as_any(), 2).await;
+    let a = urn(&t.account);
+    let account = env
+        .raw_item(&a, &a)
+        .await
+        .expect("the account is still there");
+    assert!(account.contains_key("_deleting"), "the account is fenced");
+    let mut planted = None;
+    for job in &t.jobs {
+        let j = urn(job);
+        let Some(item) = env.raw_item(&j, &j).await else {
+            continue;
+        };
+        let Some(AV::S(parent)) = item.get("_parentUrn") else {
+            continue;
+        };
+        let collection = env.raw_item(parent, parent).await;
+        if collection.is_none_or(|c| c.contains_key("_deleting")) {
+            continue;
+        }
+        edit(&env, &j, &j, |i| {
+            i.insert("_conveyingCollections".into(), AV::Ss(vec![urn(&t.team)]));
+        })
+        .await;
+        planted = Some(j);
+        break;
+    }
+    let j = planted.expect("a job under a collection the sweep has not fenced yet");
+    let found = same_findings(&env, "a job two levels beneath the fence").await;
+    assert_has(&found, "membership-mismatch", "I6", &j);
 }
 
 #[tokio::test]

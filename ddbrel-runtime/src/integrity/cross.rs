@@ -45,6 +45,10 @@ impl<'a> Index<'a> {
             memberships_of.entry(&m.member).or_default().push(m);
             *members_of.entry(&m.collection).or_default() += 1;
         }
+        for (urn, (children, members)) in &t.counted {
+            children_of.insert(urn, *children);
+            members_of.insert(urn, *members);
+        }
         let mut listers: BTreeMap<&str, Vec<&Resource>> = BTreeMap::new();
         for r in t.resources.values() {
             for k in &r.unique_keys {

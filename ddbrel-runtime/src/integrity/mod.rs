@@ -5,7 +5,9 @@
 //! [`check_items`], which is pure: it knows nothing of the Rust entity types and works from the
 //! reserved attributes alone, as the contract says an integrity check must. [`repair`] then
 //! fixes what is safe to fix automatically, every write conditioned on the state the audit read,
-//! and says what it did.
+//! and says what it did. [`audit`] holds the table in memory; [`sql::audit_sql`] (and
+//! [`sql::audit_export_sql`] for a snapshot) give the same findings with the same fixes in
+//! memory that does not grow with the table, and are what `ddbrel check` runs.
 //!
 //! # What is checked, per record type
 //!
@@ -120,7 +122,9 @@
 //! - `repair.rs`: the repair actions, one function each; `fix.rs`: the conditioned
 //!   transaction they are built with.
 //! - [`sql`]: the same invariants as SQL (`specs/checks/`), run on an embedded SQLite
-//!   database on disk, and published for Athena/Trino and Spark SQL over DynamoDB exports.
+//!   database on disk, and published for Athena/Trino and Spark SQL over DynamoDB exports;
+//!   `sql/plan.rs` reruns the rules above on the neighbourhood of each record the SQL reports,
+//!   so the SQL audit plans the same fixes in bounded memory.
 
 mod accounts;
 mod counts;
@@ -268,6 +272,9 @@ pub struct Audit {
     pub findings: Vec<Finding>,
     /// Scan segments used, for the second audit [`repair`] runs after finishing cascades.
     segments: u32,
+    /// Whether the SQL checks ran it ([`sql`]), in bounded memory: [`repair`]'s second audit
+    /// does too.
+    bounded: bool,
 }
 
 impl Audit {
@@ -278,6 +285,7 @@ impl Audit {
             records: items.len(),
             findings: check_items(items),
             segments: 1,
+            bounded: false,
         }
     }
 
@@ -314,6 +322,7 @@ pub fn audit_export(dir: &std::path::Path) -> Result<Audit> {
         records: items.len(),
         findings: check_items(&items),
         segments: 0,
+        bounded: false,
     })
 }
 
@@ -331,6 +340,9 @@ pub enum AuditPhase {
     Scanning,
     /// Checking what was read; the count is the records being checked.
     Checking,
+    /// Planning the fixes of the SQL checks' findings ([`sql`]): the count is the records
+    /// whose neighbourhoods were rechecked so far.
+    Planning,
 }
 
 /// Progress callback of an audit: the phase and its count. Called after every page of the
@@ -352,6 +364,7 @@ pub async fn audit_with(
         records: items.len(),
         findings: check_items(&items),
         segments,
+        bounded: false,
     })
 }
 
@@ -412,7 +425,12 @@ pub async fn repair(store: &Store, audit_before: &Audit) -> Result<RepairReport>
                     .push(format!("skipped: {}: {e}", action.describe())),
             }
         }
-        fresh = audit(store, audit_before.segments.max(1)).await?;
+        let segments = audit_before.segments.max(1);
+        fresh = if audit_before.bounded {
+            sql::audit_sql(store, segments).await?
+        } else {
+            audit(store, segments).await?
+        };
         &fresh.findings
     };
 

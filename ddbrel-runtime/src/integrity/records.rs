@@ -76,6 +76,10 @@ pub(super) struct Table {
     pub(super) markers: BTreeMap<String, Marker>,
     /// The type registry: EntitySchema records by (domain, resource type).
     pub(super) registry: BTreeMap<(String, String), crate::records::type_schema::TypeSchema>,
+    /// The `child#` and `member#` records of partitions counted without being held (the SQL
+    /// audit's neighbourhoods, `sql/plan.rs`): these numbers stand in for counting
+    /// `parent_child` and `memberships`.
+    pub(super) counted: BTreeMap<AnyUrn, (usize, usize)>,
 }
 
 pub(super) const RESOURCE_ATTRS: &[&str] = &[

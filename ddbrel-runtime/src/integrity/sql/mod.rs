@@ -18,19 +18,24 @@
 //! [`audit_export_sql`] streams an export line by line, [`audit_sql`] writes each page of its
 //! Scan as it arrives.
 //!
-//! The findings carry the `kind`, `invariant` and `key` the in-process checker gives for the
-//! same problem, and the check's `detail` as the message. They have no repair actions: repair
-//! works from the in-process checker's findings. The `record` rules (attribute types and
-//! formats, reserved attributes on the wrong record) are not published as SQL: they look at
-//! one record at a time, so the runner applies the in-process checker's own rules to each
-//! item as it streams past (keeping only their findings), and the audit gives every finding
-//! the in-process checker gives, in flat memory. Where the SQL differs from the in-process
-//! checker is listed in `specs/checks/README.md`.
+//! The checks' rows carry the `kind`, `invariant` and `key` the in-process checker gives for
+//! the same problem, and the check's `detail` as the message. The `record` rules (attribute
+//! types and formats, reserved attributes on the wrong record) are not published as SQL: they
+//! look at one record at a time, so the runner applies the in-process checker's own rules to
+//! each item as it streams past, keeping only their findings. Then, for every record the
+//! checks report (but whole-type findings, keyed `type …`), the in-process checker's rules run
+//! again on the record's neighbourhood, read back from the scratch database, and give its
+//! findings their words and their fixes (`plan.rs` says what a neighbourhood holds and why it
+//! is enough). So the audit gives the findings the in-process checker gives, and
+//! [`super::repair()`] repairs from it as from [`super::audit`], in memory that does not grow
+//! with the table. Where the SQL differs from the in-process checker is listed in
+//! `specs/checks/README.md`.
 
 use std::path::Path;
 
 use futures::stream::{self, StreamExt};
 
+mod plan;
 mod scratch;
 
 use scratch::Scratch;
@@ -204,7 +209,7 @@ pub fn check_items_sql(items: &[Item]) -> Result<Vec<Finding>> {
         }
         Ok(())
     })?;
-    Ok(layout.joined(db.run()?))
+    findings(&db, layout, None)
 }
 
 /// The in-process checker's `record` rules (the layout of each record on its own: attribute
@@ -244,8 +249,8 @@ fn sort_findings(out: &mut [Finding]) {
 }
 
 /// [`super::audit_export`] in SQL: the export under `dir` (see [`super::read_export`]) is
-/// streamed line by line into the scratch database, then checked. The findings are not
-/// repairable (see the module docs).
+/// streamed line by line into the scratch database, then checked. [`super::repair()`] applies
+/// its fixes to the live table, as it does those of [`super::audit_export`].
 pub fn audit_export_sql(dir: &Path) -> Result<Audit> {
     audit_export_sql_with(dir, None)
 }
@@ -280,15 +285,16 @@ pub fn audit_export_sql_with(dir: &Path, progress: Option<AuditProgress>) -> Res
     }
     Ok(Audit {
         records: usize::try_from(records).unwrap_or(usize::MAX),
-        findings: layout.joined(db.run()?),
+        findings: findings(&db, layout, progress.as_ref())?,
         segments: 0,
+        bounded: true,
     })
 }
 
 /// [`super::audit`] in SQL: the live table, read with a strongly consistent parallel Scan of
 /// `segments` segments (at most 32 at once), each page written to the scratch database as it
-/// arrives (memory holds the pages in flight, not the table), then checked. The findings are
-/// not repairable (see the module docs).
+/// arrives (memory holds the pages in flight, not the table), then checked. Its findings and
+/// their fixes are those of [`super::audit`].
 pub async fn audit_sql(store: &Store, segments: u32) -> Result<Audit> {
     audit_sql_with(store, segments, None).await
 }
@@ -344,8 +350,25 @@ pub async fn audit_sql_with(
     }
     Ok(Audit {
         records,
-        findings: layout.joined(db.run()?),
+        findings: findings(&db, layout, progress.as_ref())?,
         segments,
+        bounded: true,
+    })
+}
+
+/// The findings of a loaded scratch database: the SQL checks' and the layout pass's, those at
+/// the records the checks report rechecked on their neighbourhoods, with their fixes
+/// ([`plan`]), reporting [`AuditPhase::Planning`] as they are.
+fn findings(
+    db: &Scratch,
+    layout: LayoutPass,
+    progress: Option<&AuditProgress>,
+) -> Result<Vec<Finding>> {
+    let found = layout.joined(db.run()?);
+    plan::plan(db, found, &mut |n| {
+        if let Some(report) = progress {
+            report(AuditPhase::Planning, n);
+        }
     })
 }
 
