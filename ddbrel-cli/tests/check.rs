@@ -433,55 +433,49 @@ fn an_export_is_checked_like_the_live_table_and_repairs_go_to_the_live_one() {
     db.expect(&["check"], 0);
 }
 
-/// `(finding, invariant, key)` of the JSON lines of a check, restricted to the section 9
-/// invariants (the SQL checks publish those), sorted.
-fn section_9(lines: &[serde_json::Map<String, Value>]) -> Vec<(String, String, String)> {
-    let mut v: Vec<(String, String, String)> = lines
-        .iter()
-        .filter(|l| l.contains_key("finding"))
-        .filter(|l| l["invariant"] != "record")
-        .map(|l| {
-            let text = |k: &str| l[k].as_str().unwrap_or_default().to_string();
-            (text("finding"), text("invariant"), text("key"))
-        })
+/// The JSON lines of a check (findings with their details and whether they are repairable,
+/// and the summary), sorted.
+fn sorted_lines(stdout: &str) -> Vec<String> {
+    let mut v: Vec<String> = json_lines(stdout)
+        .into_iter()
+        .map(|l| Value::Object(l).to_string())
         .collect();
     v.sort();
     v
 }
 
 #[test]
-fn sql_checks_find_what_the_checker_finds_live_and_on_an_export() {
+fn the_sql_checks_by_default_find_and_repair_what_the_in_memory_checker_does() {
     let db = Db::with_demo();
-    let r = db.expect(&["check", "--sql"], 0);
+    let r = db.expect(&["check"], 0);
     assert!(r.stdout.contains(" 0 findings"), "{}", r.stdout);
+    db.expect(&["check", "--in-memory"], 0);
     plant_repairable(&db);
-    let checker = section_9(&json_lines(&db.expect(&["--json", "check"], 3).stdout));
-    assert!(!checker.is_empty());
-    let live = section_9(&json_lines(
-        &db.expect(&["--json", "check", "--sql"], 3).stdout,
-    ));
-    assert_eq!(live, checker, "SQL on the live table");
+    let in_memory = sorted_lines(&db.expect(&["--json", "check", "--in-memory"], 3).stdout);
+    assert!(
+        in_memory
+            .iter()
+            .any(|l| l.contains("\"repairable\":\"yes\"")),
+        "{in_memory:?}"
+    );
+    let sql = sorted_lines(&db.expect(&["--json", "check"], 3).stdout);
+    assert_eq!(sql, in_memory, "the SQL checks on the live table");
+    let legacy = sorted_lines(&db.expect(&["--json", "check", "--sql"], 3).stdout);
+    assert_eq!(legacy, in_memory, "--sql, from before it was the default");
+    db.expect(&["check", "--sql", "--in-memory"], 2);
     let planted = db.dir.path().join("planted-export");
     db.expect(
         &["export", "--dynamodb-export", planted.to_str().unwrap()],
         0,
     );
-    let snapshot = section_9(&json_lines(
-        &db.expect(
-            &[
-                "--json",
-                "check",
-                "--sql",
-                "--export",
-                planted.to_str().unwrap(),
-            ],
-            3,
-        )
-        .stdout,
-    ));
-    assert_eq!(snapshot, checker, "SQL on the export");
-    // SQL findings are not repaired: --repair goes with the default checker.
-    db.expect(&["check", "--sql", "--repair"], 2);
+    let dir = planted.to_str().unwrap();
+    let snapshot = sorted_lines(&db.expect(&["--json", "check", "--export", dir], 3).stdout);
+    assert_eq!(snapshot, in_memory, "the SQL checks on the export");
+    // Repairs planned by the SQL checks: the table is consistent after them, for both.
+    let r = db.expect(&["check", "--repair"], 0);
+    assert!(r.stdout.contains("repaired: "), "{}", r.stdout);
+    assert!(r.stdout.contains("the table is consistent"), "{}", r.stdout);
+    db.expect(&["check", "--in-memory"], 0);
 }
 
 #[test]

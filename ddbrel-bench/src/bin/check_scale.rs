@@ -1,6 +1,6 @@
-//! Integrity check at scale (#16): time and peak memory of `ddbrel check --export` (the
-//! in-process checker) and `ddbrel check --sql --export` (the SQL checks on an on-disk SQLite
-//! database) on DynamoDB exports of 40,000, 400,000 and 4,000,000 records.
+//! Integrity check at scale (#16): time and peak memory of `ddbrel check --in-memory --export`
+//! (the in-process checker) and `ddbrel check --export` (the SQL checks on an on-disk SQLite
+//! database, the default) on DynamoDB exports of 40,000, 400,000 and 4,000,000 records.
 //!
 //! Each size is generated straight into an export directory (the `DYNAMODB_JSON` layout of
 //! `ddbrel_runtime::integrity::write_export`: manifests, gzip data files of 100,000 items),
@@ -24,7 +24,7 @@
 //! ```
 //!
 //! `--sizes` are record counts, rounded up to whole accounts of 200 records; `--checkers`
-//! picks `inproc` (`check --export`), `sql` (`check --sql --export`) or both, per size;
+//! picks `inproc` (`check --in-memory --export`), `sql` (`check --export`) or both, per size;
 //! `--ddbrel` defaults to the `ddbrel` beside this binary (the same target directory);
 //! `--dir` is where exports are written (default: a new directory under the system's temporary
 //! directory), each size's export deleted after its checks unless `--keep`.
@@ -487,15 +487,15 @@ fn main() -> Result<(), BoxError> {
             cmd.arg("--local")
                 .arg(dir.join("engine.sqlite"))
                 .arg("check");
-            if checker == "sql" {
-                cmd.arg("--sql");
+            if checker != "sql" {
+                cmd.arg("--in-memory");
             }
             cmd.arg("--export").arg(dir.join("export"));
             let run = measure(cmd, &dir)?;
             let secs = run.wall.as_secs_f64();
             let label = match checker {
-                "sql" => "`check --sql --export` (SQLite on disk)",
-                _ => "`check --export` (in process)",
+                "sql" => "`check --export` (SQLite on disk)",
+                _ => "`check --in-memory --export` (in process)",
             };
             println!(
                 "| {records} | {label} | {secs:.1} | {:.0} | {:.0} |",

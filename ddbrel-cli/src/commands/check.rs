@@ -49,35 +49,40 @@ fn print_audit(ctx: &Ctx, audit: &integrity::Audit) {
     }
 }
 
-/// Audits the table (with `sql`, by the SQL checks of `specs/checks/`); fails with status 3
-/// on findings, unless `repair` fixes them all.
+/// Audits the table (by the SQL checks of `specs/checks/`, or with `in_memory` by the
+/// in-process checker); fails with status 3 on findings, unless `repair` fixes them all.
 pub async fn check(
     ctx: &Ctx,
     repair: bool,
     segments: u32,
     export: Option<&std::path::Path>,
-    sql: bool,
+    in_memory: bool,
 ) -> Result<(), Failure> {
     let pb = progress::counter("reading");
     let report = reporter(&pb);
-    let audit = match (export, sql) {
-        (Some(dir), false) => integrity::audit_export(dir),
-        (None, false) => integrity::audit_with(&ctx.store, segments, Some(report)).await,
-        (Some(dir), true) => integrity::sql::audit_export_sql_with(dir, Some(report)),
-        (None, true) => integrity::sql::audit_sql_with(&ctx.store, segments, Some(report)).await,
+    let audit = match (export, in_memory) {
+        (Some(dir), true) => integrity::audit_export(dir),
+        (Some(dir), false) => integrity::sql::audit_export_sql_with(dir, Some(report)),
+        (None, in_memory) => live_audit(ctx, segments, in_memory, report).await,
     };
     pb.finish_and_clear();
     let audit = audit?;
     print_audit(ctx, &audit);
-    finish(ctx, repair, segments, &audit).await
+    finish(ctx, repair, segments, in_memory, &audit).await
 }
 
-/// Audits the live table with a progress counter.
-async fn live_audit(ctx: &Ctx, segments: u32) -> Result<integrity::Audit, Failure> {
-    let pb = progress::counter("scanning");
-    let audit = integrity::audit_with(&ctx.store, segments, Some(reporter(&pb))).await;
-    pb.finish_and_clear();
-    Ok(audit?)
+/// Audits the live table, reporting progress to `report`.
+async fn live_audit(
+    ctx: &Ctx,
+    segments: u32,
+    in_memory: bool,
+    report: integrity::AuditProgress,
+) -> ddbrel_runtime::Result<integrity::Audit> {
+    if in_memory {
+        integrity::audit_with(&ctx.store, segments, Some(report)).await
+    } else {
+        integrity::sql::audit_sql_with(&ctx.store, segments, Some(report)).await
+    }
 }
 
 /// Shows an audit's phase and count (and so its rate) on the progress counter `pb`.
@@ -87,6 +92,7 @@ fn reporter(pb: &indicatif::ProgressBar) -> integrity::AuditProgress {
         match phase {
             integrity::AuditPhase::Scanning => pb.set_message("reading"),
             integrity::AuditPhase::Checking => pb.set_message("checking"),
+            integrity::AuditPhase::Planning => pb.set_message("planning fixes"),
         }
         pb.set_position(n);
     })
@@ -97,6 +103,7 @@ async fn finish(
     ctx: &Ctx,
     repair: bool,
     segments: u32,
+    in_memory: bool,
     audit: &integrity::Audit,
 ) -> Result<(), Failure> {
     if audit.findings.is_empty() {
@@ -128,7 +135,10 @@ async fn finish(
     }
     // After a repair the live table is audited again (also when the first audit read an
     // export: the repair changed the live table, not the snapshot).
-    let after = live_audit(ctx, segments).await?;
+    let pb = progress::counter("scanning");
+    let after = live_audit(ctx, segments, in_memory, reporter(&pb)).await;
+    pb.finish_and_clear();
+    let after = after?;
     if !ctx.json {
         say!("after the repair:");
     }
