@@ -15,6 +15,7 @@ use crate::records::marker::marker_record;
 use crate::schema::{CHILD_PREFIX, GSI1PK, GSI1SK, MEMBER_PREFIX, PK, SK, attr, keys};
 use crate::urn::AnyUrn;
 use crate::wire::expr::Expr;
+use crate::wire::pager::{KeyQuery, Source};
 use crate::wire::store::Store;
 use crate::wire::write::{Write, writes};
 
@@ -420,7 +421,7 @@ async fn fix_membership(
 /// before a create adds one and the resource after (a correct count looks too high), and
 /// lowering it to the audit's number would leave it below the truth (write protocol defect
 /// 3). So the repair reads the count (strongly consistent), then Queries the records
-/// (strongly consistent), and sets the count to the number found, conditioned on the count it
+/// (strongly consistent, the `child#` or `member#` range only, counted page by page), and sets the count to the number found, conditioned on the count it
 /// read. Every write that adds or removes a record moves the count in the same transaction,
 /// so if the condition holds, no record came or went between the two reads. The audit's
 /// `read` and `counted` only say why the repair was planned.
@@ -447,16 +448,17 @@ async fn set_count(
     } else {
         MEMBER_PREFIX
     };
-    let records = store
-        .query_partition(urn.as_str())
-        .await?
-        .iter()
-        .filter(|r| {
-            r.get(SK)
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk.starts_with(prefix))
-        })
-        .count();
+    // Page by page, keeping only the number: a partition can hold millions of records.
+    let mut pages = store.pages(Source::Query(KeyQuery {
+        index: None,
+        hash: (PK, urn.as_str()),
+        prefix: Some((SK, prefix)),
+        filter: None,
+    }));
+    let mut records = 0usize;
+    while let Some(page) = pages.next().await? {
+        records += page.len();
+    }
     if now.as_deref() == Some(records.to_string().as_str()) {
         return Ok(Ok(format!(
             "left {attribute} of {urn} at {records}: it matches its records now"
