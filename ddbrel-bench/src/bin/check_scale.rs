@@ -15,17 +15,21 @@
 //!
 //! Each check runs the release `ddbrel` binary as a child process (one at a time); the wall
 //! time is measured around it and the peak RSS is the child's `ru_maxrss` from `wait4`. A
-//! check must exit 0 (clean) for its row to count; findings are printed and fail the run.
+//! check must exit 0 (clean) for its row to count (3 with `--damaged`); otherwise its output is
+//! printed and the run fails.
 //!
 //! ```text
 //! cargo build --release -p ddbrel-cli --bin ddbrel
 //! cargo run --release -p ddbrel-bench --bin check_scale -- \
-//!     [--sizes 40000,400000,4000000] [--checkers inproc,sql] [--ddbrel PATH] [--dir DIR] [--keep]
+//!     [--sizes 40000,400000,4000000] [--checkers inproc,sql] [--damaged K] [--ddbrel PATH]
+//!     [--dir DIR] [--keep]
 //! ```
 //!
 //! `--sizes` are record counts, rounded up to whole accounts of 200 records; `--checkers`
 //! picks `inproc` (`check --in-memory --export`), `sql` (`check --export`) or both, per size;
-//! `--ddbrel` defaults to the `ddbrel` beside this binary (the same target directory);
+//! `--damaged K` damages one account in every K (see `write_account`: four findings each, all
+//! repairable), so the SQL checker's planning of fixes is measured too, and a check must then
+//! exit 3; `--ddbrel` defaults to the `ddbrel` beside this binary (the same target directory);
 //! `--dir` is where exports are written (default: a new directory under the system's temporary
 //! directory), each size's export deleted after its checks unless `--keep`.
 
@@ -260,15 +264,21 @@ fn marker(key: &str, owner: &str, constraint: &str) -> Item {
     ])
 }
 
-/// Writes account `a` and everything under it: [`RECORDS_PER_ACCOUNT`] records.
-fn write_account(out: &mut ExportWriter, a: u64) -> Result<(), BoxError> {
+/// Writes account `a` and everything under it: [`RECORDS_PER_ACCOUNT`] records. A `damaged`
+/// account has three problems repair fixes, and as many records: its `_childCount` is one too
+/// many, its first user's email marker is missing, and its team has a membership record
+/// whose member does not exist (so the team's `_memberCount` is one short as well).
+fn write_account(out: &mut ExportWriter, a: u64, damaged: bool) -> Result<(), BoxError> {
     let account = urn(ACCOUNT, 1, a);
     let slug = keys::marker_key(ACCOUNT, "slug", "global", &format!("acct{a}"));
     let mut acct = resource(&account, ACCOUNT, None);
     acct.insert("name".into(), s(&format!("Account {a}")));
     acct.insert("slug".into(), s(&format!("acct{a}")));
     acct.insert("_uniqueKeys".into(), ss(std::slice::from_ref(&slug)));
-    acct.insert("_childCount".into(), n(USERS + COLLECTIONS + 2));
+    acct.insert(
+        "_childCount".into(),
+        n(USERS + COLLECTIONS + 2 + u64::from(damaged)),
+    );
     out.put(&acct)?;
     out.put(&marker(&slug, &account, "System.Account.slug"))?;
     let under_account: [&str; 1] = [&account];
@@ -293,7 +303,9 @@ fn write_account(out: &mut ExportWriter, a: u64) -> Result<(), BoxError> {
         }
         out.put(&item)?;
         out.put(&parent_child(&account, &user))?;
-        out.put(&marker(&key, &user, "System.Account.User.email"))?;
+        if !(damaged && u == 0) {
+            out.put(&marker(&key, &user, "System.Account.User.email"))?;
+        }
         if u < TEAM_MEMBERS {
             out.put(&membership(&team, &user, true))?;
         }
@@ -333,6 +345,9 @@ fn write_account(out: &mut ExportWriter, a: u64) -> Result<(), BoxError> {
     item.insert("_memberCount".into(), n(TEAM_MEMBERS));
     out.put(&item)?;
     out.put(&parent_child(&account, &team))?;
+    if damaged {
+        out.put(&membership(&team, &urn(USER, 7, a), true))?;
+    }
 
     let mut item = resource(&label, LABEL, Some((&account, &under_account)));
     item.insert("name".into(), s("label"));
@@ -343,12 +358,13 @@ fn write_account(out: &mut ExportWriter, a: u64) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Generates an export of at least `records` records under `dir`; returns the items written.
-fn generate(dir: &Path, records: u64) -> Result<u64, BoxError> {
+/// Generates an export of at least `records` records under `dir`, one account in every
+/// `damaged` damaged (none when `None`); returns the items written.
+fn generate(dir: &Path, records: u64, damaged: Option<u64>) -> Result<u64, BoxError> {
     let mut out = ExportWriter::create(dir, "ddbrel")?;
     let accounts = records.div_ceil(RECORDS_PER_ACCOUNT);
     for a in 0..accounts {
-        write_account(&mut out, a)?;
+        write_account(&mut out, a, damaged.is_some_and(|k| a % k == 0))?;
     }
     let (items, _files) = out.finish()?;
     assert_eq!(items, accounts * RECORDS_PER_ACCOUNT, "records per account");
@@ -456,6 +472,10 @@ fn main() -> Result<(), BoxError> {
         None => default_ddbrel()?,
     };
     let keep = args.iter().any(|a| a == "--keep");
+    let damaged = value(&args, "--damaged")?
+        .map(|v| v.parse::<u64>())
+        .transpose()?
+        .filter(|k| *k > 0);
     let base = match value(&args, "--dir")? {
         Some(d) => PathBuf::from(d),
         None => std::env::temp_dir().join(format!(
@@ -473,7 +493,7 @@ fn main() -> Result<(), BoxError> {
     for &size in &sizes {
         let dir = base.join(size.to_string());
         let t = Instant::now();
-        let records = generate(&dir.join("export"), size)?;
+        let records = generate(&dir.join("export"), size, damaged)?;
         let bytes = dir_bytes(&dir.join("export"))?;
         eprintln!(
             "generated {records} records ({:.1} MB gzip) in {:.1} s",
@@ -493,10 +513,14 @@ fn main() -> Result<(), BoxError> {
             cmd.arg("--export").arg(dir.join("export"));
             let run = measure(cmd, &dir)?;
             let secs = run.wall.as_secs_f64();
-            let label = match checker {
+            let mut label = match checker {
                 "sql" => "`check --export` (SQLite on disk)",
                 _ => "`check --in-memory --export` (in process)",
-            };
+            }
+            .to_string();
+            if let Some(k) = damaged {
+                label.push_str(&format!(", 1 account in {k} damaged"));
+            }
             println!(
                 "| {records} | {label} | {secs:.1} | {:.0} | {:.0} |",
                 run.max_rss_kib as f64 / 1024.0,
@@ -504,7 +528,9 @@ fn main() -> Result<(), BoxError> {
             );
             let summary = run.stdout.lines().last().unwrap_or("").to_string();
             eprintln!("  {checker}: exit {:?}: {summary}", run.status.code());
-            if !run.status.success() {
+            // A damaged table must be found damaged (exit 3), a valid one clean.
+            let expected = if damaged.is_some() { 3 } else { 0 };
+            if run.status.code() != Some(expected) {
                 failed = true;
                 let head: Vec<&str> = run.stdout.lines().take(20).collect();
                 eprintln!("{}\n{}", head.join("\n"), run.stderr);
@@ -518,7 +544,9 @@ fn main() -> Result<(), BoxError> {
         let _ = std::fs::remove_dir(&base);
     }
     if failed {
-        return Err("a check did not exit 0 on a generated (valid) table".into());
+        return Err(
+            "a check did not exit as expected (0 on a valid table, 3 on a damaged one)".into(),
+        );
     }
     Ok(())
 }
