@@ -63,6 +63,23 @@ pub async fn label(
         .await
 }
 
+/// A user with `email` under `account`, named after it.
+pub async fn user(
+    store: &Store,
+    account: &Stored<Account>,
+    email: &str,
+) -> ddbrel_runtime::Result<Stored<User>> {
+    store
+        .create_child(
+            account,
+            User {
+                email: email.into(),
+                display_name: email.into(),
+            },
+        )
+        .await
+}
+
 /// A job named `name`.
 pub fn job(name: &str) -> Job {
     Job {

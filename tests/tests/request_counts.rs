@@ -108,38 +108,11 @@ struct Sample {
 
 async fn sample_tree(store: &Store) -> Sample {
     let acct = store.create(sample::account("rc")).await.unwrap();
-    let user = store
-        .create_child(
-            &acct,
-            User {
-                email: "u@x.io".into(),
-                display_name: "u".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let col = store
-        .create_child(
-            &acct,
-            JobCollection {
-                name: "c".into(),
-                description: None,
-            },
-        )
-        .await
-        .unwrap();
+    let user = sample::user(store, &acct, "u@x.io").await.unwrap();
+    let col = sample::collection(store, &acct, "c").await.unwrap();
     let job = store.create_child(&col, sample::job("j")).await.unwrap();
     jobs_under(store, &col, 20).await;
-    let label = store
-        .create_child(
-            &acct,
-            Label {
-                name: "l".into(),
-                color: "c".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let label = sample::label(store, &acct, "l").await.unwrap();
     let team = store
         .create_child(&acct, Team { name: "t".into() })
         .await
@@ -177,25 +150,9 @@ async fn writes_are_at_the_floor() {
     assert_eq!(t.row("create root, 3 unique constraints", &n, 1), 1);
     let (_, n) = c.measure(store.create(A { n: 0 })).await;
     assert_eq!(t.row("create root, no constraint (PutItem)", &n, 1), 1);
-    let (_, n) = c
-        .measure(store.create_child(
-            &acct,
-            User {
-                email: "u@x.io".into(),
-                display_name: "u".into(),
-            },
-        ))
-        .await;
+    let (_, n) = c.measure(sample::user(store, &acct, "u@x.io")).await;
     assert_eq!(t.row("create child, 1 unique constraint", &n, 1), 1);
-    let (col, n) = c
-        .measure(store.create_child(
-            &acct,
-            JobCollection {
-                name: "c".into(),
-                description: None,
-            },
-        ))
-        .await;
+    let (col, n) = c.measure(sample::collection(store, &acct, "c")).await;
     let col = col.unwrap();
     assert_eq!(t.row("create child (depth 1)", &n, 1), 1);
     let (j, n) = c.measure(store.create_child(&col, job("j"))).await;
@@ -313,14 +270,7 @@ async fn deletes_are_at_the_floor() {
     let (_, n) = c.measure(store.delete(&leaf)).await;
     assert_eq!(t.row("delete leaf", &n, 1), 1);
     for (label_text, jobs) in [("≈10", 4usize), ("≈1,000", 499), ("≈10,000", 4999)] {
-        let col = store
-            .create_child(
-                &acct,
-                JobCollection {
-                    name: format!("cascade-{jobs}"),
-                    description: None,
-                },
-            )
+        let col = sample::collection(store, &acct, &format!("cascade-{jobs}"))
             .await
             .unwrap();
         jobs_under(store, &col, jobs).await;
@@ -409,29 +359,11 @@ async fn related_data_of_mixed_types_in_two_requests() {
     let store = &env.store;
     let c = &env.counter;
     let acct = store.create(sample::account("rel")).await.unwrap();
-    let col = store
-        .create_child(
-            &acct,
-            JobCollection {
-                name: "c".into(),
-                description: None,
-            },
-        )
-        .await
-        .unwrap();
+    let col = sample::collection(store, &acct, "c").await.unwrap();
     let j = store.create_child(&col, job("j")).await.unwrap();
     let mut labels = Vec::new();
     for name in ["red", "blue"] {
-        let label = store
-            .create_child(
-                &acct,
-                Label {
-                    name: name.into(),
-                    color: "#ff0000".into(),
-                },
-            )
-            .await
-            .unwrap();
+        let label = sample::label(store, &acct, name).await.unwrap();
         store.add_member(&label, &j).await.unwrap();
         labels.push(label);
     }
