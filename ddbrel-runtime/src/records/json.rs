@@ -36,7 +36,7 @@ fn value_to_json(v: &AttributeValue) -> serde_json::Value {
     }
 }
 
-/// Parses an item in DynamoDB JSON. Errors say where, as a path into the item (`tags[2].S`,
+/// Parses an item in DynamoDB JSON. Errors say where, as a path into the item (`tags.L[2]`,
 /// `address.M.city`), and what is wrong: a value that is not one object with one type key, an
 /// unknown type, a value of the wrong JSON type, an `N` that is not a number, a `NULL` that is
 /// not `true`, an empty or repeating set, base64 that does not decode.
