@@ -38,8 +38,10 @@ fn value_to_json(v: &AttributeValue) -> serde_json::Value {
 
 /// Parses an item in DynamoDB JSON. Errors say where, as a path into the item (`tags.L[2]`,
 /// `address.M.city`), and what is wrong: a value that is not one object with one type key, an
-/// unknown type, a value of the wrong JSON type, an `N` that is not a number, a `NULL` that is
-/// not `true`, an empty or repeating set, base64 that does not decode.
+/// unknown type, a value of the wrong JSON type, an `N` that is not a number DynamoDB can store
+/// (at most 38 significant digits, from 1E-130 to below 1E+126), a `NULL` that is not `true`,
+/// an empty set or one with an element twice (`NS` elements compared as numbers, so `1` and
+/// `1.0` are the same), base64 that does not decode.
 pub fn from_dynamodb_json(value: &serde_json::Value) -> std::result::Result<Item, String> {
     let obj = value
         .as_object()
@@ -62,25 +64,58 @@ fn at(step: &str, e: String) -> String {
     }
 }
 
-/// Whether `s` is a number as DynamoDB writes one: an optional sign, digits with at most one
-/// decimal point (at least one digit), and an optional exponent.
-fn is_number(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
+/// A number as DynamoDB stores one, in a canonical form that equal numbers share (`1`, `1.0`
+/// and `10e-1` alike), or why `s` is not one: it must be an optional sign, digits with at most
+/// one decimal point (at least one digit) and an optional exponent, with at most 38
+/// significant digits and a magnitude from 1E-130 to below 1E+126, as DynamoDB requires.
+fn number(s: &str) -> std::result::Result<String, &'static str> {
+    const NOT: &str = "not a number";
+    let (negative, unsigned) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let mut parts = mantissa.splitn(2, '.');
-    let whole = parts.next().unwrap_or("");
-    let fraction = parts.next().unwrap_or("");
-    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok =
-        digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mantissa_ok && exponent_ok
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !all_digits(fraction) || whole.is_empty() && fraction.is_empty() {
+        return Err(NOT);
+    }
+    let exponent: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+            if digits.is_empty() || !all_digits(digits) {
+                return Err(NOT);
+            }
+            // Too many digits to parse is far outside DynamoDB's range either way.
+            e.parse()
+                .map_err(|_| "outside DynamoDB's range (1E-130 to below 1E+126)")?
+        }
+    };
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    let trimmed = significant.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return Ok("0".to_string());
+    }
+    if trimmed.len() > 38 {
+        return Err("more than 38 significant digits");
+    }
+    // The value is 0.{significant} × 10^scale; its first digit is at 10^(scale - 1).
+    // Saturating: an exponent near i64's limits is out of range whatever the digits.
+    let scale = exponent
+        .saturating_add(whole.len() as i64)
+        .saturating_sub((digits.len() - significant.len()) as i64);
+    if !(-129..=126).contains(&scale) {
+        return Err("outside DynamoDB's range (1E-130 to below 1E+126)");
+    }
+    Ok(format!(
+        "{}0.{trimmed}e{scale}",
+        if negative { "-" } else { "" }
+    ))
 }
 
 fn json_to_value(v: &serde_json::Value) -> std::result::Result<AttributeValue, String> {
@@ -95,16 +130,18 @@ fn json_to_value(v: &serde_json::Value) -> std::result::Result<AttributeValue, S
             .map(str::to_string)
             .ok_or_else(|| format!("{t} holds a non-string"))
     };
+    // A number, and its canonical form (what makes two elements of a set the same).
     let num_of = |x: &serde_json::Value| {
         let n = str_of(x)?;
-        if is_number(&n) {
-            Ok(n)
-        } else {
-            Err(format!("{t} holds {n:?}, not a number"))
+        match number(&n) {
+            Ok(same) => Ok((n, same)),
+            Err(why) => Err(format!("{t} holds {n:?}, {why}")),
         }
     };
+    let str_of_set = |x: &serde_json::Value| str_of(x).map(|v| (v.clone(), v));
+    type Element = std::result::Result<(String, String), String>;
     let set = |x: &serde_json::Value,
-               each: &dyn Fn(&serde_json::Value) -> std::result::Result<String, String>|
+               each: &dyn Fn(&serde_json::Value) -> Element|
      -> std::result::Result<Vec<String>, String> {
         let items = x
             .as_array()
@@ -117,8 +154,8 @@ fn json_to_value(v: &serde_json::Value) -> std::result::Result<AttributeValue, S
             .iter()
             .enumerate()
             .map(|(i, x)| {
-                let v = each(x).map_err(|e| at(&format!(".{t}[{i}]"), e))?;
-                if seen.insert(v.clone()) {
+                let (v, same) = each(x).map_err(|e| at(&format!(".{t}[{i}]"), e))?;
+                if seen.insert(same) {
                     Ok(v)
                 } else {
                     Err(format!(".{t}[{i}]: {v:?} is in the set twice"))
@@ -134,15 +171,15 @@ fn json_to_value(v: &serde_json::Value) -> std::result::Result<AttributeValue, S
     };
     Ok(match t.as_str() {
         "S" => AttributeValue::S(str_of(inner)?),
-        "N" => AttributeValue::N(num_of(inner)?),
+        "N" => AttributeValue::N(num_of(inner)?.0),
         "B" => AttributeValue::B(blob(str_of(inner)?)?),
         "BOOL" => AttributeValue::Bool(inner.as_bool().ok_or("BOOL holds a non-boolean")?),
         "NULL" if inner.as_bool() == Some(true) => AttributeValue::Null(true),
         "NULL" => return Err(format!("NULL holds {inner}, not true")),
-        "SS" => AttributeValue::Ss(set(inner, &str_of)?),
+        "SS" => AttributeValue::Ss(set(inner, &str_of_set)?),
         "NS" => AttributeValue::Ns(set(inner, &num_of)?),
         "BS" => AttributeValue::Bs(
-            set(inner, &str_of)?
+            set(inner, &str_of_set)?
                 .into_iter()
                 .map(blob)
                 .collect::<std::result::Result<_, _>>()?,
@@ -230,14 +267,76 @@ mod tests {
     #[test]
     fn numbers_as_dynamodb_writes_them() {
         for ok in [
-            "0", "-1", "+2", "3.25", ".5", "5.", "1e10", "1E-7", "-0.5e+3",
+            "0",
+            "-1",
+            "+2",
+            "3.25",
+            ".5",
+            "5.",
+            "1e10",
+            "1E-7",
+            "-0.5e+3",
+            "1e-130",
+            "9.9999999999999999999999999999999999999E+125",
+            "0e999",
+            "000.000",
         ] {
-            assert!(is_number(ok), "{ok}");
+            assert!(number(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "-", ".", "e5", "1e", "1.2.3", "1e5.5", "0x10", " 1", "NaN", "1_000",
+            "", "-", ".", "e5", "1e", "1.2.3", "1e5.5", "0x10", " 1", "NaN", "1_000", "--1",
         ] {
-            assert!(!is_number(bad), "{bad}");
+            assert_eq!(number(bad), Err("not a number"), "{bad}");
+        }
+        for big in [
+            "1e126",
+            "1e-131",
+            "0.01e-129",
+            "1e99999999999999999999",
+            "1e9223372036854775807",
+            "0.1e-9223372036854775808",
+        ] {
+            assert!(number(big).unwrap_err().starts_with("outside"), "{big}");
+        }
+        let digits = |n: usize| format!("1.{}1", "0".repeat(n - 2));
+        assert!(number(&digits(38)).is_ok());
+        assert_eq!(number(&digits(39)), Err("more than 38 significant digits"));
+        // Zeros around the significant digits do not count.
+        assert!(number(&format!("000{}000", digits(38))).is_ok());
+    }
+
+    #[test]
+    fn equal_numbers_are_one_set_element() {
+        for (a, b) in [
+            ("1", "1.0"),
+            ("10e-1", "+1"),
+            ("0.5", ".50"),
+            ("-0", "0"),
+            ("120", "1.2e2"),
+        ] {
+            assert_eq!(number(a), number(b), "{a} = {b}");
+        }
+        for (a, b) in [("1", "-1"), ("1", "10"), ("0.1", "1"), ("12", "21")] {
+            assert_ne!(number(a), number(b), "{a} != {b}");
+        }
+        assert_eq!(
+            err(json!({"s": {"NS": ["1", "1.0"]}})),
+            "s.NS[1]: \"1.0\" is in the set twice"
+        );
+        assert_eq!(
+            err(json!({"n": {"N": "1e200"}})),
+            "n: N holds \"1e200\", outside DynamoDB's range (1E-130 to below 1E+126)"
+        );
+    }
+
+    proptest::proptest! {
+        /// No input panics; and a number written two ways (plain, scientific) is one number.
+        #[test]
+        fn any_text_is_judged_and_equal_numbers_agree(text in ".{0,40}", x in proptest::num::f64::NORMAL) {
+            let _ = number(&text);
+            let plain = format!("{x}");
+            let scientific = format!("{x:e}");
+            proptest::prop_assert_eq!(number(&plain), number(&scientific));
         }
     }
 }
