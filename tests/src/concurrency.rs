@@ -71,7 +71,8 @@ pub async fn updates_lose_nothing(env: &TestEnv, tasks: usize, rereaders: usize)
                 cur.data.name.push('+');
                 match store.update(&cur).await {
                     Ok(_) => return,
-                    Err(Error::Conflict { .. }) => continue,
+                    // A stale read, or a retry budget spent on contention: nothing applied.
+                    Err(Error::Conflict { .. } | Error::Contended { .. }) => continue,
                     Err(e) => panic!("{e}"),
                 }
             }
@@ -166,13 +167,20 @@ pub async fn cascade_with_concurrent_writers(rounds: usize, hold: Option<std::ti
                             .await
                             .map(|_| ())
                     } else {
-                        let (label, member) =
-                            (&labels[i % labels.len()], &jobs[(w * 7 + i) % jobs.len()]);
+                        // Odd `i` only: `i / 2` walks every label, each writer from its own.
+                        let (label, member) = (
+                            &labels[(w + i / 2) % labels.len()],
+                            &jobs[(w * 7 + i) % jobs.len()],
+                        );
                         store.add_member(label, member).await.map(|_| ())
                     };
                     match res {
                         Ok(()) => {}
                         Err(e) if e.is_conflict() || e.is_not_found() => {}
+                        // Four writers and the cascade on one label: a writer may lose every
+                        // attempt its retry budget allows, as it can on DynamoDB (which is not
+                        // fair either). Nothing was applied; the invariants below are the test.
+                        Err(Error::Contended { .. }) => {}
                         Err(e) => panic!("writer {w}: unexpected {e}"),
                     }
                     tokio::task::yield_now().await;
